@@ -1,0 +1,103 @@
+// swift-tools-version: 6.1
+// The Swap platform: the `swapctl` generator and harness, the service kit with
+// its C-library wrappers, and the six services, in one package.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "swap",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "swapctl", targets: ["swapctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+    ],
+    targets: [
+        // Declarative half: model -> pure renderers -> CLI (the only disk writer).
+        .target(
+            name: "SwapTopology",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwapGenerators",
+            dependencies: ["SwapTopology"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwapCLI",
+            dependencies: [
+                "SwapTopology",
+                "SwapGenerators",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "swapctl", dependencies: ["SwapCLI"], swiftSettings: swiftSettings),
+
+        // C libraries: one system-library target each, imported only by its Swift wrapper.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(
+            name: "SwapPostgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwapRedis",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Real PostgreSQL, Redis, broker and nginx processes on free loopback
+        // ports, for the harness and the integration tests.
+        .target(
+            name: "LocalServers",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "SwapTopologyTests",
+            dependencies: ["SwapTopology"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwapGeneratorsTests",
+            dependencies: ["SwapGenerators", "SwapTopology"],
+            resources: [.copy("Golden")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwapPostgresTests",
+            dependencies: ["SwapPostgres", "LocalServers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwapRedisTests",
+            dependencies: ["SwapRedis", "LocalServers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwapCLITests",
+            dependencies: ["SwapCLI"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,8 @@
+import SwapTopology
+
+// Under construction.
+public struct ScriptsRenderer: EnvironmentRenderer {
+    public init() {}
+    public var targets: Set<DeploymentTarget> { [] }
+    public func render(_ topology: Topology) -> RenderOutput { RenderOutput() }
+}

@@ -1,0 +1,7 @@
+import SwapTopology
+
+// Under construction.
+public struct WorkflowsRenderer: ProjectRenderer {
+    public init() {}
+    public func render(_ environments: [Topology]) -> RenderOutput { RenderOutput() }
+}

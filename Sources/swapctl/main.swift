@@ -1,0 +1,3 @@
+import SwapCLI
+
+SwapCommand.runMain()
