@@ -75,13 +75,13 @@ let package = Package(
         .testTarget(
             name: "SwapTopologyTests",
             dependencies: ["SwapTopology"],
-            resources: [.copy("Fixtures")],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SwapGeneratorsTests",
             dependencies: ["SwapGenerators", "SwapTopology"],
-            resources: [.copy("Golden")],
+            exclude: ["Golden", "Fixture"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
