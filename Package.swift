@@ -75,7 +75,6 @@ let package = Package(
         .testTarget(
             name: "SwapTopologyTests",
             dependencies: ["SwapTopology"],
-            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -47,6 +47,10 @@ public struct TopologyLoader: Sendable {
 
     private func load(environment: String, into diagnostics: DiagnosticBag) -> Topology? {
         guard let base = read(topologyFile, into: diagnostics) else { return nil }
+        if base.entries == nil {
+            diagnostics.error("the topology must be a mapping, found \(base.kindName)", at: base.location)
+            return nil
+        }
         let overlayFile = "environments/\(environment).yaml"
         guard FileManager.default.fileExists(atPath: root.appendingPathComponent(overlayFile).path) else {
             let known = environments()

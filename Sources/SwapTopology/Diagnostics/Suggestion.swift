@@ -2,7 +2,7 @@
 enum Suggestion {
     /// The closest candidate within a small edit distance, if any.
     static func closest(to word: String, in candidates: [String]) -> String? {
-        let limit = max(2, word.count / 3)
+        let limit = max(2, word.count / 2)
         return candidates
             .map { (candidate: $0, distance: editDistance(word.lowercased(), $0.lowercased())) }
             .filter { $0.distance <= limit }

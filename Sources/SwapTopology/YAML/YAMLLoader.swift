@@ -27,6 +27,9 @@ public enum YAMLLoader {
         do {
             let parser = try Parser(yaml: text, resolver: .basic, constructor: .default, encoding: .utf8)
             root = try parser.singleRoot()
+        } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
+            reportDuplicates(duplicates, first: context.mark, text: text, file: file, into: diagnostics)
+            return nil
         } catch let error as YamlError {
             report(error, file: file, into: diagnostics)
             return nil
@@ -40,6 +43,31 @@ public enum YAMLLoader {
         }
         var converter = Converter(file: file, diagnostics: diagnostics)
         return converter.convert(root, depth: 0)
+    }
+
+    /// Yams rejects duplicate keys itself and names only the first; find the
+    /// repeat below it (same column, same key) so both places are reported.
+    private static func reportDuplicates(_ keys: [String], first: Mark, text: String, file: String, into diagnostics: DiagnosticBag) {
+        let firstLocation = SourceLocation(file: file, line: first.line, column: first.column)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for key in keys {
+            var repeatLocation: SourceLocation?
+            for index in first.line..<lines.count {
+                let line = Array(lines[index].unicodeScalars)
+                let start = first.column - 1
+                guard start < line.count, line[..<start].allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
+                let rest = String(String.UnicodeScalarView(line[start...]))
+                if rest.hasPrefix(key + ":") || rest.hasPrefix("\"\(key)\":") || rest.hasPrefix("'\(key)':") {
+                    repeatLocation = SourceLocation(file: file, line: index + 1, column: first.column)
+                    break
+                }
+            }
+            if let repeatLocation {
+                diagnostics.error("duplicate key '\(key)'", at: repeatLocation, related: firstLocation)
+            } else {
+                diagnostics.error("duplicate key '\(key)'", at: firstLocation)
+            }
+        }
     }
 
     private static func report(_ error: YamlError, file: String, into diagnostics: DiagnosticBag) {
