@@ -77,7 +77,11 @@ public enum ServiceEnvironment {
         }
         for dependency in service.dependsOn {
             guard let upstream = topology.service(named: dependency.value) else { continue }
-            variables.append(("UPSTREAM_\(environmentName(upstream.name))_URL", "http://\(addresses.service(upstream))"))
+            let name = environmentName(upstream.name)
+            variables.append(("UPSTREAM_\(name)_URL", "http://\(addresses.service(upstream))"))
+            if !upstream.api.isEmpty {
+                variables.append(("UPSTREAM_\(name)_PREFIXES", upstream.api.map(\.value).joined(separator: ",")))
+            }
         }
         for secret in service.secrets where secret.value != InfrastructureSecrets.databasePassword {
             variables.append(("\(environmentName(secret.value))_FILE", addresses.secretFile(secret.value)))

@@ -33,14 +33,14 @@ enum YAMLEmitter {
         let pad = String(repeating: " ", count: indent)
         switch value {
         case let .map(pairs):
-            if pairs.isEmpty { out += inline ? " {}\n" : "{}\n"; return }
+            if pairs.isEmpty { out += "{}\n"; return }
             if inline { out += "\n" }
             for (key, child) in pairs {
                 out += pad + quoteKey(key) + ":"
                 emitChild(child, indent: indent, into: &out)
             }
         case let .list(items):
-            if items.isEmpty { out += inline ? " []\n" : "[]\n"; return }
+            if items.isEmpty { out += "[]\n"; return }
             if inline { out += "\n" }
             for item in items {
                 out += pad + "-"

@@ -1,6 +1,6 @@
 extension TopologyDecoder {
     static let serviceKeys = [
-        "product", "port", "replicas", "enabled", "health", "routes", "depends_on", "uses", "consumes",
+        "product", "port", "replicas", "enabled", "health", "routes", "api", "depends_on", "uses", "consumes",
         "produces", "secrets", "env", "settings", "resources",
     ]
 
@@ -24,6 +24,7 @@ extension TopologyDecoder {
             enabled: map["enabled"].flatMap { read.bool($0, "\(what) enabled") } ?? true,
             health: map["health"].flatMap { health($0, what) } ?? HealthCheck(),
             routes: map["routes"].map { routes($0, what) } ?? [],
+            api: map["api"].map { apiPrefixes($0, what) } ?? [],
             dependsOn: map["depends_on"].map { read.names($0, "\(what) depends_on") } ?? [],
             uses: map["uses"].map { read.names($0, "\(what) uses") } ?? [],
             consumes: map["consumes"].map { read.names($0, "\(what) consumes") } ?? [],
@@ -69,6 +70,17 @@ extension TopologyDecoder {
                 websocket: map["websocket"].flatMap { read.bool($0, "route websocket") } ?? false,
                 sticky: map["sticky"].flatMap { read.bool($0, "route sticky") } ?? false
             )
+        }
+    }
+
+    private func apiPrefixes(_ node: YAMLNode, _ owner: String) -> [Located<String>] {
+        read.names(node, "\(owner) api").filter { prefix in
+            let valid = prefix.value.hasPrefix("/api/") && prefix.value.count > 5
+                && !prefix.value.contains(where: { $0 == " " || $0 == "," || $0 == "=" })
+            if !valid {
+                read.diagnostics.error("api prefix '\(prefix.value)' must start with /api/ and name a path (e.g. /api/v1/wallet)", at: prefix.location)
+            }
+            return valid
         }
     }
 

@@ -9,6 +9,8 @@ public struct Service: Sendable {
     public var enabled: Bool
     public var health: HealthCheck
     public var routes: [Route]
+    /// Path prefixes under /api/ that the gateway forwards to this service.
+    public var api: [Located<String>]
     public var dependsOn: [Located<String>]
     /// Datastores and brokers it talks to.
     public var uses: [Located<String>]
@@ -23,7 +25,7 @@ public struct Service: Sendable {
 
     public init(
         name: String, nameLocation: SourceLocation, product: String, port: Located<Int>, replicas: Located<Int>,
-        enabled: Bool = true, health: HealthCheck = HealthCheck(), routes: [Route] = [], dependsOn: [Located<String>] = [],
+        enabled: Bool = true, health: HealthCheck = HealthCheck(), routes: [Route] = [], api: [Located<String>] = [], dependsOn: [Located<String>] = [],
         uses: [Located<String>] = [], consumes: [Located<String>] = [], produces: [Located<String>] = [],
         secrets: [Located<String>] = [], env: [EnvironmentVariable] = [], settings: [Setting] = [],
         resources: Resources = Resources()
@@ -36,6 +38,7 @@ public struct Service: Sendable {
         self.enabled = enabled
         self.health = health
         self.routes = routes
+        self.api = api
         self.dependsOn = dependsOn
         self.uses = uses
         self.consumes = consumes

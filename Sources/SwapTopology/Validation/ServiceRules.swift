@@ -29,6 +29,26 @@ extension Validator {
         }
     }
 
+    /// Each /api/ prefix has one owner, and the gateway reaches it through depends_on.
+    static func uniqueAPIPrefixes(_ topology: Topology, _ diagnostics: DiagnosticBag) {
+        var owners: [String: (service: String, location: SourceLocation)] = [:]
+        for service in topology.services {
+            for prefix in service.api {
+                if let first = owners[prefix.value] {
+                    diagnostics.error("api prefix '\(prefix.value)' is already owned by service '\(first.service)'", at: prefix.location, related: first.location)
+                } else {
+                    owners[prefix.value] = (service.name, prefix.location)
+                }
+            }
+            if !service.api.isEmpty, !topology.services.contains(where: { $0.dependsOn.contains { $0.value == service.name } }) {
+                diagnostics.error(
+                    "service '\(service.name)' declares api prefixes but no service depends on it to forward them (add it to the gateway's depends_on)",
+                    at: service.api[0].location
+                )
+            }
+        }
+    }
+
     /// A WebSocket service with several replicas needs events fanned out through
     /// Redis and a sticky route, or a client misses what another replica handled.
     static func websockets(_ topology: Topology, _ diagnostics: DiagnosticBag) {

@@ -3,7 +3,7 @@
 public enum Validator {
     public static func validate(_ topology: Topology, into diagnostics: DiagnosticBag) {
         let rules: [(Topology, DiagnosticBag) -> Void] = [
-            uniquePorts, uniqueRoutes, references, dependencies, cycles,
+            uniquePorts, uniqueRoutes, uniqueAPIPrefixes, references, dependencies, cycles,
             brokers, websockets, ingress, datastores, usage,
         ]
         for rule in rules { rule(topology, diagnostics) }
