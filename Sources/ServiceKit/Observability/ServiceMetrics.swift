@@ -1,0 +1,62 @@
+import Foundation
+import Metrics
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// The Prometheus registry behind swift-metrics, bootstrapped once per
+/// process, and the metric names the generated dashboards and alerts query
+/// (SwapGenerators' MetricNames): `http_requests_total`,
+/// `http_request_duration_seconds`, `swap_events_published_total`,
+/// `swap_events_consumed_total`, `swap_consumer_lag`.
+public final class ServiceMetrics: Sendable {
+    public let service: String
+    private let registry: PrometheusCollectorRegistry
+
+    public static let requestsTotal = "http_requests_total"
+    public static let requestDuration = "http_request_duration_seconds"
+    public static let eventsPublished = "swap_events_published_total"
+    public static let eventsConsumed = "swap_events_consumed_total"
+    public static let consumerLag = "swap_consumer_lag"
+
+    private static let shared = NIOLockedValueBox<PrometheusCollectorRegistry?>(nil)
+
+    public init(service: String) {
+        self.service = service
+        registry = Self.shared.withLockedValue { existing in
+            if let existing { return existing }
+            let registry = PrometheusCollectorRegistry()
+            var factory = PrometheusMetricsFactory(registry: registry)
+            factory.durationHistogramBuckets[Self.requestDuration] = [
+                .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+            ]
+            MetricsSystem.bootstrap(factory)
+            existing = registry
+            return registry
+        }
+    }
+
+    public func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        let dimensions = [("service", service), ("method", method), ("route", route), ("status", String(status))]
+        Counter(label: Self.requestsTotal, dimensions: dimensions).increment()
+        Timer(label: Self.requestDuration, dimensions: [("service", service), ("method", method), ("route", route)])
+            .record(duration: duration)
+    }
+
+    public func eventPublished(topic: String) {
+        Counter(label: Self.eventsPublished, dimensions: [("service", service), ("topic", topic)]).increment()
+    }
+
+    public func eventConsumed(topic: String, group: String) {
+        Counter(label: Self.eventsConsumed, dimensions: [("service", service), ("topic", topic), ("group", group)]).increment()
+    }
+
+    public func consumerLag(topic: String, group: String, lag: Int) {
+        Gauge(label: Self.consumerLag, dimensions: [("service", service), ("topic", topic), ("group", group)]).record(lag)
+    }
+
+    /// The Prometheus text exposition of every metric in this process.
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+}
