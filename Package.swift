@@ -13,6 +13,12 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "swapctl", targets: ["swapctl"]),
+        .executable(name: "gateway", targets: ["gateway"]),
+        .executable(name: "financial-service", targets: ["financial-service"]),
+        .executable(name: "messages-service", targets: ["messages-service"]),
+        .executable(name: "realtime-service", targets: ["realtime-service"]),
+        .executable(name: "map-service", targets: ["map-service"]),
+        .executable(name: "points-service", targets: ["points-service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,11 +46,24 @@ let package = Package(
             dependencies: ["SwapTopology"],
             swiftSettings: swiftSettings
         ),
+        // Boots the local environment natively: infrastructure, services, nginx.
+        .target(
+            name: "SwapHarness",
+            dependencies: [
+                "SwapTopology",
+                "SwapGenerators",
+                "LocalServers",
+                "SwapKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwapCLI",
             dependencies: [
                 "SwapTopology",
                 "SwapGenerators",
+                "SwapHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -100,6 +119,58 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The six services: a module each (App+build, Controllers, Repositories) and a thin executable.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "ServiceKit",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "gateway", dependencies: ["Gateway"], swiftSettings: swiftSettings),
+        .target(
+            name: "FinancialService",
+            dependencies: [
+                "ServiceKit",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "financial-service", dependencies: ["FinancialService"], swiftSettings: swiftSettings),
+        .target(
+            name: "MessagesService",
+            dependencies: [
+                "ServiceKit",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "messages-service", dependencies: ["MessagesService"], swiftSettings: swiftSettings),
+        .target(
+            name: "RealtimeService",
+            dependencies: [
+                "ServiceKit",
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "realtime-service", dependencies: ["RealtimeService"], swiftSettings: swiftSettings),
+        .target(
+            name: "MapService",
+            dependencies: [
+                "ServiceKit",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "map-service", dependencies: ["MapService"], swiftSettings: swiftSettings),
+        .target(
+            name: "PointsService",
+            dependencies: [
+                "ServiceKit",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "points-service", dependencies: ["PointsService"], swiftSettings: swiftSettings),
         // Real PostgreSQL, Redis, broker and nginx processes on free loopback
         // ports, for the harness and the integration tests.
         .target(
@@ -132,6 +203,46 @@ let package = Package(
         .testTarget(
             name: "SwapKafkaTests",
             dependencies: ["SwapKafka", "LocalServers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: ["ServiceKit", "LocalServers", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "LocalServers", "ServiceKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FinancialServiceTests",
+            dependencies: ["FinancialService", "LocalServers", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MessagesServiceTests",
+            dependencies: ["MessagesService", "LocalServers", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RealtimeServiceTests",
+            dependencies: ["RealtimeService", "LocalServers", "ServiceKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MapServiceTests",
+            dependencies: ["MapService", "LocalServers", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PointsServiceTests",
+            dependencies: ["PointsService", "LocalServers", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwapHarnessTests",
+            dependencies: ["SwapHarness", "LocalServers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

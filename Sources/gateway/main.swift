@@ -1,0 +1,3 @@
+import Gateway
+
+try await GatewayApp.run()
