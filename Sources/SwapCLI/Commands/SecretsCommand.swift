@@ -32,6 +32,10 @@ struct SecretsCommand: ParsableCommand {
             for name in report.created { print("created \(folder.lastPathComponent)/\(name)") }
             for name in report.kept { print("kept    \(folder.lastPathComponent)/\(name) (exists)") }
             for name in report.manual { print("needed  \(folder.lastPathComponent)/\(name): no generator; write its value by hand") }
+            if topology.target == .compose, topology.ingress.tls == .selfSigned {
+                let created = try SelfSignedCertificate.create(in: folder.appendingPathComponent("certs"), domain: topology.ingress.domain ?? "localhost")
+                print(created ? "created \(folder.lastPathComponent)/certs/fullchain.pem and privkey.pem (self-signed)" : "kept    \(folder.lastPathComponent)/certs (exists)")
+            }
         }
     }
 }
@@ -77,5 +81,34 @@ public enum SecretFiles {
         }
         var generator = SystemRandomNumberGenerator()
         return String((0..<format.length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+}
+
+/// The self-signed certificate nginx serves in the dev compose environment
+/// (mounted from secrets/certs, so the private key never enters generated/).
+enum SelfSignedCertificate {
+    /// Returns false when both files already exist.
+    static func create(in folder: URL, domain: String) throws -> Bool {
+        let manager = FileManager.default
+        let certificate = folder.appendingPathComponent("fullchain.pem")
+        let key = folder.appendingPathComponent("privkey.pem")
+        if manager.fileExists(atPath: certificate.path), manager.fileExists(atPath: key.path) { return false }
+        try manager.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "825",
+            "-keyout", key.path, "-out", certificate.path,
+            "-subj", "/CN=\(domain)", "-addext", "subjectAltName=DNS:\(domain),DNS:localhost,IP:127.0.0.1",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CommandFailure(code: 1, message: "error: openssl could not create the self-signed certificate in \(folder.path)")
+        }
+        try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key.path)
+        return true
     }
 }
