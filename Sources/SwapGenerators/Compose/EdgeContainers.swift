@@ -14,9 +14,10 @@ enum NginxContainer {
 
     static func ports(_ ingress: Ingress) -> [Int] { ingress.tls == .none ? [80] : [80, 443] }
 
-    /// nginx:alpine ships curl; any HTTP answer (a redirect included) means it serves.
+    /// nginx:alpine ships curl; the health path answers 200 on plain HTTP
+    /// without touching an upstream (an unknown Host gets the dropping default server).
     static let healthcheck = DockerYAML.healthcheck(
-        ["CMD", "curl", "-sS", "-o", "/dev/null", "http://127.0.0.1/"],
+        ["CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1\(NginxConfig.healthPath)"],
         interval: .seconds(10), timeout: .seconds(3), retries: 3, startPeriod: .seconds(10)
     )
 

@@ -1,0 +1,98 @@
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
+#elseif canImport(Darwin)
+import Darwin
+private let streamSocket = SOCK_STREAM
+#endif
+
+/// Picks free TCP ports on 127.0.0.1 by binding to port 0.
+///
+/// The port is free when returned, not reserved: another process could take
+/// it before the server binds it, which on a test machine is rare enough.
+public enum FreePort {
+    /// A port nothing on 127.0.0.1 listens on right now.
+    public static func next() throws(LocalServerError) -> Int {
+        let descriptor = socket(AF_INET, streamSocket, 0)
+        guard descriptor >= 0 else { throw .noFreePort(reason: "socket() failed, errno \(errno)") }
+        defer { close(descriptor) }
+        var address = loopback(port: 0)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { throw .noFreePort(reason: "bind() failed, errno \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw .noFreePort(reason: "getsockname() failed, errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// `count` distinct free ports.
+    public static func next(_ count: Int) throws(LocalServerError) -> [Int] {
+        var ports: [Int] = []
+        while ports.count < count {
+            let port = try next()
+            if !ports.contains(port) { ports.append(port) }
+        }
+        return ports
+    }
+}
+
+/// Loopback TCP checks used for readiness, run on Dispatch's global queue so
+/// that a slow connect never holds a Swift concurrency thread.
+enum TCPProbe {
+    /// Whether something accepts connections on 127.0.0.1:`port`.
+    static func accepts(port: Int) async -> Bool {
+        await self.exchange(port: port, send: nil, expectPrefix: nil)
+    }
+
+    /// Connects, sends `send`, and checks that the reply starts with `expectPrefix`.
+    static func exchange(port: Int, send: [UInt8]?, expectPrefix: [UInt8]?) async -> Bool {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: self.blockingExchange(port: port, send: send, expectPrefix: expectPrefix))
+            }
+        }
+    }
+
+    private static func blockingExchange(port: Int, send: [UInt8]?, expectPrefix: [UInt8]?) -> Bool {
+        let descriptor = socket(AF_INET, streamSocket, 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return false }
+        guard let send else { return true }
+        let written = send.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == send.count else { return false }
+        guard let expectPrefix else { return true }
+        var reply = [UInt8](repeating: 0, count: max(64, expectPrefix.count))
+        let count = reply.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count >= expectPrefix.count else { return false }
+        return Array(reply[0..<expectPrefix.count]) == expectPrefix
+    }
+}
+
+private func loopback(port: Int) -> sockaddr_in {
+    var address = sockaddr_in()
+    #if canImport(Darwin)
+    address.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
+    #endif
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+    return address
+}
