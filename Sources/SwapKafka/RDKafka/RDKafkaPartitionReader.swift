@@ -1,0 +1,115 @@
+import CRdKafka
+import Foundation
+import Logging
+
+// The partition reader's librdkafka calls; all run on the blocking pool.
+extension KafkaPartitionReader {
+    static func watermarksBlocking(
+        _ handle: RDKafkaHandle, topic: String, partition: Int, timeout: Duration
+    ) throws -> KafkaWatermarks {
+        try handle.withPointer { pointer in
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let code = rd_kafka_query_watermark_offsets(
+                pointer, topic, Int32(clamping: partition), &low, &high, Int32(clamping: timeout.wholeMilliseconds)
+            )
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(code, topic: topic, operation: "query watermarks")
+            }
+            return KafkaWatermarks(low: low, high: high)
+        }
+    }
+
+    /// Assigns the ranges' partitions at their start offsets, polls until
+    /// each reached its end (or end of partition), then clears the assignment.
+    static func readBlocking(
+        _ handle: RDKafkaHandle, ranges: [KafkaPartitionRange], maxMessages: Int, timeout: Duration
+    ) throws -> [KafkaConsumerMessage] {
+        try handle.withPointer { pointer in
+            struct Key: Hashable {
+                var topic: String
+                var partition: Int32
+            }
+            var open: [Key: KafkaPartitionRange] = [:]
+            guard let list = rd_kafka_topic_partition_list_new(Int32(clamping: ranges.count)) else { return [] }
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            for range in ranges {
+                let key = Key(topic: range.topic, partition: Int32(clamping: range.partition))
+                guard open[key] == nil else { continue }
+                open[key] = range
+                rd_kafka_topic_partition_list_add(list, range.topic, key.partition)?.pointee.offset = range.start
+            }
+            let assigned = rd_kafka_assign(pointer, list)
+            guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(assigned, operation: "assign") }
+            defer { _ = rd_kafka_assign(pointer, nil) }
+
+            let deadline = ContinuousClock.now + timeout
+            var messages: [KafkaConsumerMessage] = []
+            while !open.isEmpty, messages.count < maxMessages {
+                guard ContinuousClock.now < deadline else { throw KafkaError.timedOut(operation: "read partitions") }
+                guard let message = rd_kafka_consumer_poll(pointer, 100) else { continue }
+                defer { rd_kafka_message_destroy(message) }
+                let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+                let key = Key(topic: topic, partition: message.pointee.partition)
+                let error = message.pointee.err
+                if error == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    // Nothing more is stored now (librdkafka drops stale events of
+                    // earlier assignments): the rest of the range does not exist yet.
+                    open[key] = nil
+                    continue
+                }
+                guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    if error == RD_KAFKA_RESP_ERR__FATAL { throw KafkaError.fatal(of: pointer) }
+                    let mapped = KafkaError(error, topic: topic, operation: "read partitions")
+                    if case .unknownTopic = mapped { throw mapped }
+                    handle.logger.warning(
+                        "Kafka reader error",
+                        metadata: ["code": "\(String(cString: rd_kafka_err2name(error)))", "topic": "\(topic)"]
+                    )
+                    continue
+                }
+                // Messages of an earlier assignment may still be queued: keep only what was asked for.
+                guard let range = open[key], message.pointee.offset >= range.start else { continue }
+                if message.pointee.offset >= range.end {
+                    open[key] = nil
+                    continue
+                }
+                messages.append(copyMessage(message))
+                if message.pointee.offset + 1 >= range.end { open[key] = nil }
+            }
+            return messages
+        }
+    }
+
+    /// Copies a message out of librdkafka's memory (the same copy the
+    /// consumer makes; kept here so the consumer's file stays untouched).
+    private static func copyMessage(_ pointer: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaConsumerMessage {
+        let message = pointer.pointee
+        let topic = message.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let key = message.key.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: message.key_len)) }
+        let value = message.payload.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: message.len)) } ?? []
+
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let milliseconds = rd_kafka_message_timestamp(pointer, &timestampType)
+        let timestamp = timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || milliseconds < 0
+            ? nil : Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+
+        var headers: [KafkaHeader] = []
+        var cHeaders: OpaquePointer?
+        if rd_kafka_message_headers(pointer, &cHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let cHeaders {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var bytes: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(cHeaders, index, &name, &bytes, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let value = bytes.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: size)) }
+                headers.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: value))
+                index += 1
+            }
+        }
+        return KafkaConsumerMessage(
+            topic: topic, partition: Int(message.partition), offset: message.offset,
+            key: key, value: value, headers: headers, timestamp: timestamp
+        )
+    }
+}
