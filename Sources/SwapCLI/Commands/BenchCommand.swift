@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures and ratios against a baseline run in the same process.",
-        subcommands: [Generate.self]
+        subcommands: [Generate.self, Boot.self]
     )
 
     struct Generate: ParsableCommand {
@@ -26,37 +26,65 @@ struct BenchCommand: ParsableCommand {
             let sizes = [services / 8, services / 4, services / 2, services]
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swapctl-bench-\(ProcessInfo.processInfo.processIdentifier)")
             defer { try? FileManager.default.removeItem(at: folder) }
-            print("services   total ms   ms/service   ratio to \(sizes[0])-service baseline (per service)")
+            print("services   total ms   ms/service   ratio to \(sizes[0])-service baseline (per service)   stages (ms)")
             var baseline: Double?
             for size in sizes {
                 try SyntheticTopology.write(services: size, to: folder)
-                var best = Double.infinity
-                var files = 0
+                var best: Timing?
                 for _ in 0..<runs {
-                    let start = ContinuousClock.now
-                    files = try generateAll(folder)
-                    let elapsed = ContinuousClock.now - start
-                    best = min(best, Double(elapsed.totalMilliseconds) + Double(elapsed.components.attoseconds % 1_000_000_000_000_000) / 1e15)
+                    let timing = try generateAll(folder)
+                    if best == nil || timing.total < best!.total { best = timing }
                 }
-                let perService = best / Double(size)
+                guard let best else { continue }
+                let perService = best.total / Double(size)
                 let ratio = baseline.map { perService / $0 } ?? 1
                 if baseline == nil { baseline = perService }
-                print(String(format: "%8d %10.1f %12.3f   %.2fx   (%d files)", size, best, perService, ratio, files))
+                let stages = best.stages.map { String(format: "%@ %.0f", $0.name, $0.milliseconds) }.joined(separator: ", ")
+                print(String(format: "%8d %10.1f %12.3f   %.2fx   (%d files)   ", size, best.total, perService, ratio, best.files) + stages)
             }
         }
 
-        private func generateAll(_ folder: URL) throws -> Int {
+        struct Timing {
+            var stages: [(name: String, milliseconds: Double)] = []
+            var files = 0
+            var total: Double { stages.reduce(0) { $0 + $1.milliseconds } }
+
+            mutating func measure<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+                let start = ContinuousClock.now
+                let value = try body()
+                let elapsed = ContinuousClock.now - start
+                let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                if let index = stages.firstIndex(where: { $0.name == name }) {
+                    stages[index].milliseconds += milliseconds
+                } else {
+                    stages.append((name, milliseconds))
+                }
+                return value
+            }
+        }
+
+        /// Loads and validates every environment, then runs each renderer, timing each stage.
+        private func generateAll(_ folder: URL) throws -> Timing {
+            var timing = Timing()
             let loader = TopologyLoader(topologyPath: folder.appendingPathComponent("topology.yaml").path)
             var topologies: [Topology] = []
             for environment in loader.environments() {
-                let result = loader.load(environment: environment)
+                let result = timing.measure("load") { loader.load(environment: environment) }
                 guard let topology = result.topology, !result.hasErrors else {
                     Console.report(result.diagnostics)
                     throw CommandFailure.topology("the synthetic topology does not validate")
                 }
                 topologies.append(topology)
             }
-            return GenerationPipeline.render(topologies).files.count
+            for topology in topologies {
+                for renderer in GenerationPipeline.environmentRenderers where renderer.targets.contains(topology.target) {
+                    timing.files += timing.measure(String(describing: type(of: renderer))) { renderer.render(topology).files.count }
+                }
+            }
+            for renderer in GenerationPipeline.projectRenderers {
+                timing.files += timing.measure(String(describing: type(of: renderer))) { renderer.render(topologies).files.count }
+            }
+            return timing
         }
     }
 }

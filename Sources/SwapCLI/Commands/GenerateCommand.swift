@@ -37,7 +37,8 @@ struct GenerateCommand: ParsableCommand {
         let rendered = env == "all"
             ? GenerationPipeline.render(topologies)
             : GenerationPipeline.renderEnvironment(topologies[0])
-        for note in rendered.notes { Console.error(note.description) }
+        // Notes explain a fresh generation; a drift check only needs the verdict.
+        if !check { for note in rendered.notes { Console.error(note.description) } }
 
         let layout = OutputLayout(root: loader.root, output: output.map { URL(fileURLWithPath: $0) })
         let owned = env == "all" ? layout.ownedFolders : [layout.generatedFolder.appendingPathComponent(env)]

@@ -92,7 +92,8 @@ struct GraphModel {
                 service.name, "port \(service.port.value), \(Self.count(service.replicas.value, "replica"))",
             ]))
         }
-        for (broker, topic) in topology.topics where !nodes.contains(where: { $0.id == topicIDs[topic.name] }) {
+        var drawnTopics = Set<String>()
+        for (broker, topic) in topology.topics where drawnTopics.insert(topic.name).inserted {
             var details = "\(Self.count(topic.partitions, "partition")), rf \(topic.replication.value)"
             if let retention = topic.retention { details += ", \(retention.text)" }
             nodes.append(Node(id: topicIDs[topic.name]!, kind: .topic, lines: [topic.name, details]))
@@ -142,7 +143,12 @@ struct GraphModel {
         for id in brokerIDs.values { columns[id] = topicColumn + 1 }
     }
 
-    func node(_ id: String) -> Node? { nodes.first { $0.id == id } }
+    func node(_ id: String) -> Node? { nodeIndex[id].map { nodes[$0] } }
+
+    /// Node positions by id, for lookups while drawing edges.
+    var nodeIndex: [String: Int] {
+        Dictionary(nodes.enumerated().map { ($0.element.id, $0.offset) }, uniquingKeysWith: { first, _ in first })
+    }
 
     /// 0 for a service no other service depends on, else one more than its deepest dependent.
     static func dependencyDepth(_ services: [Service]) -> [String: Int] {
@@ -154,14 +160,17 @@ struct GraphModel {
             }
         }
         var depth: [String: Int] = [:]
-        func resolve(_ name: String, _ visiting: Set<String>) -> Int {
+        var visiting = Set<String>()
+        func resolve(_ name: String) -> Int {
             if let known = depth[name] { return known }
+            visiting.insert(name)
             let above = (dependents[name] ?? []).filter { !visiting.contains($0) }
-            let value = above.map { resolve($0, visiting.union([name])) + 1 }.max() ?? 0
+            let value = above.map { resolve($0) + 1 }.max() ?? 0
+            visiting.remove(name)
             depth[name] = value
             return value
         }
-        for service in services { _ = resolve(service.name, []) }
+        for service in services { _ = resolve(service.name) }
         return depth
     }
 

@@ -44,13 +44,15 @@ enum SVGWriter {
         out += "  <text x=\"\(margin)\" y=\"\(margin + 8)\" font-size=\"15\" font-weight=\"bold\" fill=\"#111827\">\(escape("Service graph of \(graph.title)"))</text>\n"
 
         out += "  <g id=\"edges\" fill=\"none\" stroke-width=\"1.5\">\n"
+        let ports = Ports(graph: graph, boxes: boxes)
+        let nodeIndex = graph.nodeIndex
         for (index, edge) in graph.edges.enumerated() {
-            guard let path = edgePath(index, graph: graph, boxes: boxes) else { continue }
+            guard let path = edgePath(index, graph: graph, boxes: boxes, ports: ports) else { continue }
             var attributes = "d=\"\(path)\" stroke=\"\(edge.kind.color)\""
             if let dashes = edge.kind.dashes { attributes += " stroke-dasharray=\"\(dashes)\"" }
             if edge.kind != .hosts { attributes += " marker-end=\"url(#arrow-\(edge.kind))\"" }
-            let from = graph.node(edge.from)?.lines.first ?? edge.from
-            let to = graph.node(edge.to)?.lines.first ?? edge.to
+            let from = nodeIndex[edge.from].flatMap { graph.nodes[$0].lines.first } ?? edge.from
+            let to = nodeIndex[edge.to].flatMap { graph.nodes[$0].lines.first } ?? edge.to
             let caption = edge.kind == .route ? "routes \(edge.label)" : edge.kind.caption
             out += "    <path \(attributes)><title>\(escape("\(from) \(caption) \(to)"))</title></path>\n"
         }
@@ -129,12 +131,12 @@ enum SVGWriter {
     /// Where an edge leaves or enters a box: the facing sides of the two
     /// columns (right to right within a column), spread along the side in the
     /// order of the other ends so that curves do not share a point.
-    static func edgePath(_ index: Int, graph: GraphModel, boxes: [String: Box]) -> String? {
+    static func edgePath(_ index: Int, graph: GraphModel, boxes: [String: Box], ports: Ports) -> String? {
         let edge = graph.edges[index]
         guard let source = boxes[edge.from], let target = boxes[edge.to] else { return nil }
         let (sourceSide, targetSide) = sides(source, target)
-        let start = (x: sourceSide == .left ? source.x : source.right, y: port(edge.from, sourceSide, index, graph, boxes))
-        let end = (x: targetSide == .left ? target.x : target.right, y: port(edge.to, targetSide, index, graph, boxes))
+        let start = (x: sourceSide == .left ? source.x : source.right, y: ports.y(edge.from, sourceSide, index, boxes))
+        let end = (x: targetSide == .left ? target.x : target.right, y: ports.y(edge.to, targetSide, index, boxes))
         let reach = max(40, abs(end.x - start.x) / 2)
         let c1 = start.x + (sourceSide == .right ? reach : -reach)
         let c2 = end.x + (targetSide == .right ? reach : -reach)
@@ -147,19 +149,40 @@ enum SVGWriter {
         return (.right, .right)
     }
 
-    static func port(_ id: String, _ side: Side, _ index: Int, _ graph: GraphModel, _ boxes: [String: Box]) -> Int {
-        guard let box = boxes[id] else { return 0 }
-        // Every edge that touches this side of this box, ordered by the other end's height.
-        var attached: [(otherY: Int, edge: Int)] = []
-        for (other, edge) in graph.edges.enumerated() where edge.from == id || edge.to == id {
-            guard let a = boxes[edge.from], let b = boxes[edge.to] else { continue }
-            let (fromSide, toSide) = sides(a, b)
-            if edge.from == id, fromSide == side { attached.append((b.midY, other)) }
-            if edge.to == id, toSide == side { attached.append((a.midY, other)) }
+    /// Every edge that touches one side of one box, ordered by the other
+    /// end's height: computed once for all edges, so drawing stays linear.
+    struct Ports {
+        private struct Key: Hashable {
+            var id: String
+            var left: Bool
         }
-        attached.sort { ($0.otherY, $0.edge) < ($1.otherY, $1.edge) }
-        let slot = attached.firstIndex { $0.edge == index } ?? 0
-        return box.y + box.height * (slot + 1) / (attached.count + 1)
+
+        private var slots: [Key: [Int: Int]] = [:]
+        private var counts: [Key: Int] = [:]
+
+        init(graph: GraphModel, boxes: [String: Box]) {
+            var attached: [Key: [(otherY: Int, edge: Int)]] = [:]
+            for (index, edge) in graph.edges.enumerated() {
+                guard let a = boxes[edge.from], let b = boxes[edge.to] else { continue }
+                let (fromSide, toSide) = SVGWriter.sides(a, b)
+                attached[Key(id: edge.from, left: fromSide == .left), default: []].append((b.midY, index))
+                attached[Key(id: edge.to, left: toSide == .left), default: []].append((a.midY, index))
+            }
+            for (key, list) in attached {
+                let sorted = list.sorted { ($0.otherY, $0.edge) < ($1.otherY, $1.edge) }
+                var slot: [Int: Int] = [:]
+                for (position, entry) in sorted.enumerated() where slot[entry.edge] == nil { slot[entry.edge] = position }
+                slots[key] = slot
+                counts[key] = sorted.count
+            }
+        }
+
+        func y(_ id: String, _ side: Side, _ edge: Int, _ boxes: [String: Box]) -> Int {
+            guard let box = boxes[id] else { return 0 }
+            let key = Key(id: id, left: side == .left)
+            let slot = slots[key]?[edge] ?? 0
+            return box.y + box.height * (slot + 1) / ((counts[key] ?? 0) + 1)
+        }
     }
 
     // MARK: Legend and text

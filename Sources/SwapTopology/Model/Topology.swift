@@ -12,10 +12,10 @@ public struct Topology: Sendable {
     public var target: DeploymentTarget
     public var ingress: Ingress
     /// Every declared service, enabled or not, in file order.
-    public var allServices: [Service]
-    public var datastores: [Datastore]
-    public var brokers: [Broker]
-    public var secrets: [Secret]
+    public var allServices: [Service] { didSet { index = Index(self) } }
+    public var datastores: [Datastore] { didSet { index = Index(self) } }
+    public var brokers: [Broker] { didSet { index = Index(self) } }
+    public var secrets: [Secret] { didSet { index = Index(self) } }
     public var monitoring: Monitoring
     public var cluster: Cluster
 
@@ -36,15 +36,35 @@ public struct Topology: Sendable {
         self.secrets = secrets
         self.monitoring = monitoring
         self.cluster = cluster
+        index = Index(self)
     }
+
+    /// Positions by name, so lookups stay O(1) and rendering stays linear in the number of services.
+    private struct Index: Sendable {
+        var services: [String: Int] = [:]
+        var datastores: [String: Int] = [:]
+        var brokers: [String: Int] = [:]
+        var secrets: [String: Int] = [:]
+
+        init() {}
+
+        init(_ topology: Topology) {
+            for (offset, service) in topology.allServices.enumerated() where services[service.name] == nil { services[service.name] = offset }
+            for (offset, store) in topology.datastores.enumerated() where datastores[store.name] == nil { datastores[store.name] = offset }
+            for (offset, broker) in topology.brokers.enumerated() where brokers[broker.name] == nil { brokers[broker.name] = offset }
+            for (offset, secret) in topology.secrets.enumerated() where secrets[secret.name] == nil { secrets[secret.name] = offset }
+        }
+    }
+
+    private var index = Index()
 
     /// The services that run in this environment, in file order.
     public var services: [Service] { allServices.filter(\.enabled) }
 
-    public func service(named name: String) -> Service? { allServices.first { $0.name == name } }
-    public func datastore(named name: String) -> Datastore? { datastores.first { $0.name == name } }
-    public func broker(named name: String) -> Broker? { brokers.first { $0.name == name } }
-    public func secret(named name: String) -> Secret? { secrets.first { $0.name == name } }
+    public func service(named name: String) -> Service? { index.services[name].map { allServices[$0] } }
+    public func datastore(named name: String) -> Datastore? { index.datastores[name].map { datastores[$0] } }
+    public func broker(named name: String) -> Broker? { index.brokers[name].map { brokers[$0] } }
+    public func secret(named name: String) -> Secret? { index.secrets[name].map { secrets[$0] } }
 
     /// Every topic of every broker, with the broker that holds it.
     public var topics: [(broker: Broker, topic: Topic)] {
@@ -65,17 +85,17 @@ public struct Topology: Sendable {
     public var servicesInStartOrder: [Service] {
         var ordered: [Service] = []
         var placed = Set<String>()
-        func place(_ service: Service, visiting: Set<String>) {
-            guard !placed.contains(service.name), !visiting.contains(service.name) else { return }
+        var visiting = Set<String>()
+        func place(_ service: Service) {
+            guard !placed.contains(service.name), visiting.insert(service.name).inserted else { return }
             for dependency in service.dependsOn {
-                if let next = self.service(named: dependency.value), next.enabled {
-                    place(next, visiting: visiting.union([service.name]))
-                }
+                if let next = self.service(named: dependency.value), next.enabled { place(next) }
             }
+            visiting.remove(service.name)
             placed.insert(service.name)
             ordered.append(service)
         }
-        for service in services { place(service, visiting: []) }
+        for service in services { place(service) }
         return ordered
     }
 }

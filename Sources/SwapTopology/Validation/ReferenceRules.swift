@@ -5,8 +5,10 @@ extension Validator {
         let storeNames = topology.datastores.map(\.name) + topology.brokers.map(\.name)
         let topicNames = topology.topics.map(\.topic.name)
         let secretNames = topology.secrets.map(\.name)
+        let knownTopics = Set(topicNames)
         func check(_ names: [Located<String>], against known: [String], kind: String) {
-            for name in names where !known.contains(name.value) {
+            let lookup = Set(known)
+            for name in names where !lookup.contains(name.value) {
                 diagnostics.error("unknown \(kind) '\(name.value)'\(Suggestion.hint(for: name.value, in: known))", at: name.location)
             }
         }
@@ -21,7 +23,7 @@ extension Validator {
             }
             // A topic is reached through a broker the service declares in `uses`.
             let brokers = service.uses.compactMap { topology.broker(named: $0.value) }
-            for topic in service.consumes + service.produces where topicNames.contains(topic.value) {
+            for topic in service.consumes + service.produces where knownTopics.contains(topic.value) {
                 if !brokers.contains(where: { $0.topic(named: topic.value) != nil }) {
                     diagnostics.error(
                         "service '\(service.name)' uses topic '\(topic.value)' but not the broker that holds it (add it to uses)",

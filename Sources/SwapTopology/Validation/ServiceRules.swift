@@ -32,6 +32,7 @@ extension Validator {
     /// Each /api/ prefix has one owner, and the gateway reaches it through depends_on.
     static func uniqueAPIPrefixes(_ topology: Topology, _ diagnostics: DiagnosticBag) {
         var owners: [String: (service: String, location: SourceLocation)] = [:]
+        let dependedOn = Set(topology.services.flatMap { $0.dependsOn.map(\.value) })
         for service in topology.services {
             for prefix in service.api {
                 if let first = owners[prefix.value] {
@@ -40,7 +41,7 @@ extension Validator {
                     owners[prefix.value] = (service.name, prefix.location)
                 }
             }
-            if !service.api.isEmpty, !topology.services.contains(where: { $0.dependsOn.contains { $0.value == service.name } }) {
+            if !service.api.isEmpty, !dependedOn.contains(service.name) {
                 diagnostics.error(
                     "service '\(service.name)' declares api prefixes but no service depends on it to forward them (add it to the gateway's depends_on)",
                     at: service.api[0].location
