@@ -110,12 +110,12 @@ struct PaginationTests {
         let text = OpaqueCursor.encode(cursor)
         #expect(!text.contains("="))
         #expect(OpaqueCursor.decode(text, as: Cursor.self) == cursor)
-        // Times travel as RFC 3339 with milliseconds (truncated): a row's
-        // microsecond created_at does not survive, so keyset pages could skip rows.
-        withKnownIssue("cursor times lose sub-millisecond precision (reported to the lead)") {
-            let precise = Cursor(createdAt: Date(timeIntervalSince1970: 1_700_000_000.123456), id: UUID())
-            #expect(OpaqueCursor.decode(OpaqueCursor.encode(precise), as: Cursor.self) == precise)
-        }
+        // Times travel as RFC 3339 with microseconds, PostgreSQL's precision,
+        // so a keyset cursor built from a row's created_at finds that row again.
+        let precise = Cursor(createdAt: Date(timeIntervalSince1970: 1_700_000_000.123456), id: UUID())
+        #expect(OpaqueCursor.decode(OpaqueCursor.encode(precise), as: Cursor.self) == precise)
+        #expect(RFC3339.string(from: Date(timeIntervalSince1970: 1_700_000_000.123456)) == "2023-11-14T22:13:20.123456Z")
+        #expect(RFC3339.string(from: Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500000Z")
         #expect(OpaqueCursor.decode("not base64!", as: Cursor.self) == nil)
         #expect(OpaqueCursor.decode(Base64URL.encode(Data(#"{"id": 3}"#.utf8)), as: Cursor.self) == nil)
         #expect(OpaqueCursor.decode(String(repeating: "A", count: 600), as: Cursor.self) == nil)
@@ -172,7 +172,7 @@ struct EventEnvelopeTests {
         let event = try EventEnvelope(topic: "financial.transactions", key: "user", type: "transaction.completed", data: payload)
         let value = try event.encodedValue()
         let text = String(decoding: value, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"data":{"amount":9007199254740993,"created_at":"2027-01-15T08:00:00.500Z","from_user_id":""#))
+        #expect(text.hasPrefix(#"{"data":{"amount":9007199254740993,"created_at":"2027-01-15T08:00:00.500000Z","from_user_id":""#))
         #expect(text.contains(#""event_id":"\#(event.eventIDString)""#))
         #expect(text.contains(#""type":"transaction.completed""#))
         let decoded = try EventEnvelope.decode(value: value, topic: "financial.transactions", key: "user")

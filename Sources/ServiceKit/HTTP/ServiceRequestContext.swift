@@ -59,17 +59,33 @@ public enum APIJSON {
     }
 }
 
-/// RFC 3339 UTC times with milliseconds: `2026-11-25T15:04:05.123Z`.
+/// RFC 3339 UTC times with microseconds, PostgreSQL's precision:
+/// `2026-11-25T15:04:05.123456Z`. Formatting rounds to whole microseconds
+/// with integer arithmetic, so a time read from the database survives a trip
+/// through JSON (and through pagination cursors) unchanged.
 public enum RFC3339 {
-    private static let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let whole = Date.ISO8601FormatStyle()
 
     public static func string(from date: Date) -> String {
-        fractional.format(date)
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let (seconds, fraction) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        let (wholeSeconds, positiveFraction) = fraction < 0 ? (seconds - 1, fraction + 1_000_000) : (seconds, fraction)
+        let base = whole.format(Date(timeIntervalSince1970: Double(wholeSeconds)))
+        let digits = String(positiveFraction)
+        return base.dropLast() + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
     }
 
     public static func date(from text: String) -> Date? {
-        (try? fractional.parse(text)) ?? (try? whole.parse(text))
+        guard text.hasSuffix("Z") || text.hasSuffix("z") else { return try? whole.parse(text) }
+        let body = text.dropLast()
+        guard let dot = body.firstIndex(of: ".") else { return try? whole.parse(text) }
+        let fractionText = body[body.index(after: dot)...]
+        guard !fractionText.isEmpty, fractionText.count <= 9, fractionText.allSatisfy(\.isNumber),
+              let base = try? whole.parse(String(body[..<dot]) + "Z")
+        else { return nil }
+        let micros = Int64(String(fractionText.prefix(6)).padding(toLength: 6, withPad: "0", startingAt: 0)) ?? 0
+        let seconds = Int64(base.timeIntervalSince1970.rounded())
+        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
     }
 }
 
