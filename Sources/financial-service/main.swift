@@ -1,1 +1,3 @@
-// Executable under construction.
+import FinancialService
+
+try await FinancialApp.run()

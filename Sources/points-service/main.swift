@@ -1,1 +1,3 @@
-// Executable under construction.
+import PointsService
+
+try await PointsApp.run()

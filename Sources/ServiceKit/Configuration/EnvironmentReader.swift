@@ -78,6 +78,11 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public var service: String
     public var problems: [String]
 
+    public init(service: String, problems: [String]) {
+        self.service = service
+        self.problems = problems
+    }
+
     public var description: String {
         "\(service): invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
     }
