@@ -11,7 +11,12 @@ public struct SwapCommand: ParsableCommand {
             GenerateCommand.self,
             GraphCommand.self,
             SecretsCommand.self,
+            UpCommand.self,
+            StatusCommand.self,
+            LogsCommand.self,
+            DownCommand.self,
             BenchCommand.self,
+            DbCommand.self,
         ]
     )
 
