@@ -1,1 +1,3 @@
-// Executable under construction.
+import MapService
+
+try await MapApp.run()

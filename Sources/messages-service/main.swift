@@ -1,1 +1,3 @@
-// Executable under construction.
+import MessagesService
+
+try await MessagesApp.run()

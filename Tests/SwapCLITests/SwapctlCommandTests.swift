@@ -71,7 +71,7 @@ struct SwapctlCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         let secrets = folder.appendingPathComponent("secrets")
         let jwt = try String(contentsOf: secrets.appendingPathComponent("jwt_secret"), encoding: .utf8)
-        #expect(jwt.count == 64 && jwt.allSatisfy(\.isHexDigit))
+        #expect(jwt.count == 32 && jwt.allSatisfy(\.isHexDigit))
         let attributes = try FileManager.default.attributesOfItem(atPath: secrets.appendingPathComponent("jwt_secret").path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         // A second run keeps existing values.
