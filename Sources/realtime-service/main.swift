@@ -1,1 +1,3 @@
-// Executable under construction.
+import RealtimeService
+
+try await RealtimeApp.run()
