@@ -62,8 +62,7 @@ public struct GatewayConfiguration: Sendable {
         upstreams = Upstream.parse(environment: environment, problems: &extra)
         let problems = reader.problems + extra.items
         if !problems.isEmpty {
-            // ServiceKit's ConfigurationError has no public initialiser; same wording.
-            throw GatewayConfigurationError(service: common.serviceName, problems: problems)
+            throw ConfigurationError(service: common.serviceName, problems: problems)
         }
     }
 }
@@ -83,16 +82,6 @@ public enum GatewayApp {
         let logger = Logger(label: configuration.common.serviceName)
         let app = try await buildApplication(configuration: configuration, logger: logger)
         try await app.runService()
-    }
-}
-
-/// Start-up configuration was incomplete or malformed: every problem, one per line.
-public struct GatewayConfigurationError: Error, CustomStringConvertible {
-    public var service: String
-    public var problems: [String]
-
-    public var description: String {
-        "\(service): invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
     }
 }
 

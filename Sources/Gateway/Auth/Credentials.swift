@@ -33,10 +33,13 @@ struct Credentials: Sendable {
         password = body.password
     }
 
-    /// A deliberately plain check: one `@`, a non-empty local part of at most
-    /// 64 bytes, a dotted domain of letters, digits and hyphens, 254 bytes in
-    /// all, no spaces or control characters.
+    /// A deliberately plain check: printable ASCII only (internationalised
+    /// domains arrive as punycode; and Swift's and PostgreSQL's ideas of
+    /// lower case agree on ASCII, which the table's check constraint needs),
+    /// one `@`, a non-empty local part of at most 64 bytes, a dotted domain of
+    /// letters, digits and hyphens, 254 bytes in all.
     static func normalisedEmail(_ text: String) -> String? {
+        guard text.unicodeScalars.allSatisfy({ $0.isASCII }) else { return nil }
         let email = text.lowercased()
         guard (3...254).contains(email.utf8.count) else { return nil }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
@@ -50,7 +53,7 @@ struct Credentials: Sendable {
         guard labels.count >= 2 else { return nil }
         for label in labels {
             guard (1...63).contains(label.utf8.count), !label.hasPrefix("-"), !label.hasSuffix("-"),
-                  label.unicodeScalars.allSatisfy({ ($0.value >= 0x80) || $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" })
+                  label.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
             else { return nil }
         }
         return email

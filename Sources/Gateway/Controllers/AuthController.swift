@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import ServiceKit
 
 /// `/auth/v1`: signup, password and refresh-token grants, and the current
@@ -39,8 +40,13 @@ struct AuthController: Sendable {
     static let invalidRefreshToken = APIError(.unauthorized, code: "invalid_refresh_token", message: "invalid refresh token")
 
     func add(to group: RouterGroup<ServiceRequestContext>, auth: AuthMiddleware) {
-        group.post("/signup") { request, context in try await signUp(request, context: context) }
-        group.post("/token") { request, context in try await token(request, context: context) }
+        // Token responses must not be cached by anything in between (RFC 6749 5.1).
+        group.post("/signup") { request, context in
+            EditedResponse(headers: [.cacheControl: "no-store"], response: try await signUp(request, context: context))
+        }
+        group.post("/token") { request, context in
+            EditedResponse(headers: [.cacheControl: "no-store"], response: try await token(request, context: context))
+        }
         group.group("/user").add(middleware: auth).get { _, context in try await currentUser(context: context) }
     }
 

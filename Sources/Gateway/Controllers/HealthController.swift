@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import ServiceKit
 
 /// The gateway's `/health` (what nginx and the harness probe) aggregates the

@@ -77,6 +77,15 @@ public final class CircuitBreaker: Sendable {
         }
     }
 
+    /// Whole seconds (at least 1) until a probe may go through: the Retry-After of a refusal.
+    public func secondsUntilProbe(now: ContinuousClock.Instant = .now) -> Int {
+        state.withLock { state in
+            guard case .open(let until) = state, until > now else { return 1 }
+            let (seconds, attoseconds) = (until - now).components
+            return max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+        }
+    }
+
     /// The request ended without telling anything about the upstream (the
     /// client went away): a probe hands its turn to the next request.
     public func release(_ permit: Permit) {

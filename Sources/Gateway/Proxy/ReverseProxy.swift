@@ -58,8 +58,16 @@ struct ReverseProxy: Sendable {
         guard let target = request.head.path, target.hasPrefix("/") else {
             throw APIError.badRequest("malformed request target")
         }
-        guard let breaker = breakers[upstream.name], let permit = breaker.acquire() else {
-            throw APIError(.serviceUnavailable, code: "upstream_unavailable", message: "the \(upstream.name) service is unavailable; try again later")
+        guard let breaker = breakers[upstream.name] else {
+            throw APIError.notFound("no service handles this path")
+        }
+        guard let permit = breaker.acquire() else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = String(breaker.secondsUntilProbe())
+            throw APIError(
+                .serviceUnavailable, code: "upstream_unavailable",
+                message: "the \(upstream.name) service is unavailable; try again later", headers: headers
+            )
         }
         let method = request.method
         let idempotent = Self.idempotentMethods.contains(method)
@@ -96,7 +104,13 @@ struct ReverseProxy: Sendable {
                 if failure.isConnectionFailure, idempotent, !bodyStarted.isSet, attempt < settings.retries {
                     attempt += 1
                     context.logger.debug("retrying upstream connection", metadata: ["upstream": "\(upstream.name)", "attempt": "\(attempt)"])
-                    try await Task.sleep(for: .milliseconds(25 << attempt))
+                    do {
+                        try await Task.sleep(for: .milliseconds(25 << attempt))
+                    } catch {
+                        // A probe must never be lost, or the breaker would stay half-open.
+                        breaker.release(permit)
+                        throw error
+                    }
                     continue
                 }
                 breaker.recordFailure(permit)
@@ -170,6 +184,8 @@ enum UpstreamFailure {
     /// Nothing accepted the connection (refused, reset, unreachable).
     case connect
     case connectTimeout
+    /// A kept-alive connection turned out to be closed by the service.
+    case connectionLost
     /// No response head, or a body went silent, within the read timeout.
     case timeout
     /// Anything else: the connection broke mid-request, a protocol error.
@@ -180,9 +196,10 @@ enum UpstreamFailure {
             switch error {
             case .connectTimeout: self = .connectTimeout
             case .deadlineExceeded, .readTimeout, .writeTimeout: self = .timeout
+            case .remoteConnectionClosed: self = .connectionLost
             default: self = .broken
             }
-        } else if let error = error as? ChannelError, error == .connectTimeout {
+        } else if let error = error as? ChannelError, case .connectTimeout = error {
             self = .connectTimeout
         } else if error is NIOConnectionError || error is IOError {
             self = .connect
@@ -191,11 +208,12 @@ enum UpstreamFailure {
         }
     }
 
-    var isConnectionFailure: Bool { self == .connect || self == .connectTimeout }
+    /// Failures worth another attempt for an idempotent request.
+    var isConnectionFailure: Bool { self == .connect || self == .connectTimeout || self == .connectionLost }
 
     func apiError(upstream: String) -> APIError {
         switch self {
-        case .connect, .broken:
+        case .connect, .connectionLost, .broken:
             APIError(.badGateway, code: "bad_gateway", message: "the \(upstream) service did not answer; try again")
         case .connectTimeout, .timeout:
             APIError(.gatewayTimeout, code: "upstream_timeout", message: "the \(upstream) service did not answer in time; try again")
