@@ -17,35 +17,36 @@ enum Swapctl {
         var stderr: String
     }
 
+    /// Waits only on Dispatch threads, never on a task of Swift's cooperative
+    /// pool (two threads on a two-core machine), so tests running it
+    /// concurrently cannot starve each other into a deadlock.
     static func run(_ arguments: [String], in directory: URL = packageRoot) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        process.standardInput = FileHandle.nullDevice
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes concurrently so a full pipe never blocks the child.
-        let errData = Task.detached { err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let output = Output()
+        let readers = DispatchGroup()
+        DispatchQueue.global().async(group: readers) { output.set(\.stdout, out.fileHandleForReading.readDataToEndOfFile()) }
+        DispatchQueue.global().async(group: readers) { output.set(\.stderr, err.fileHandleForReading.readDataToEndOfFile()) }
         process.waitUntilExit()
-        let stderrData = try awaitResult(errData)
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: stderrData, as: UTF8.self))
+        readers.wait()
+        return Result(status: process.terminationStatus, stdout: output.text(\.stdout), stderr: output.text(\.stderr))
     }
 
-    private static func awaitResult(_ task: Task<Data, Never>) throws -> Data {
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = DataBox()
-        Task.detached {
-            box.data = await task.value
-            semaphore.signal()
-        }
-        semaphore.wait()
-        return box.data
-    }
+    private final class Output: @unchecked Sendable {
+        private let lock = NSLock()
+        var stdout = Data()
+        var stderr = Data()
 
-    private final class DataBox: @unchecked Sendable { var data = Data() }
+        func set(_ path: ReferenceWritableKeyPath<Output, Data>, _ data: Data) { lock.withLock { self[keyPath: path] = data } }
+        func text(_ path: KeyPath<Output, Data>) -> String { lock.withLock { String(decoding: self[keyPath: path], as: UTF8.self) } }
+    }
 
     /// A copy of the real topology and environments in a temporary folder.
     static func copyOfProject() throws -> URL {
