@@ -15,7 +15,7 @@ struct SwapctlCommandTests {
         let path = folder.appendingPathComponent("topology.yaml")
         var text = try String(contentsOf: path, encoding: .utf8)
         text = text.replacingOccurrences(of: "    port: 3001\n", with: "    port: 3002\n")
-        text = text.replacingOccurrences(of: "    depends_on: [financial, messages, map, points]", with: "    depends_on: [financial, mesages, map, points]")
+        text = text.replacingOccurrences(of: "    depends_on: [financial, messages, map, points, realtime]", with: "    depends_on: [financial, mesages, map, points, realtime]")
         try text.write(to: path, atomically: true, encoding: .utf8)
         let result = try Swapctl.run(["validate", "--env", "prod"], in: folder)
         #expect(result.status == 1)
