@@ -75,10 +75,17 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         // librdkafka >= 2.3 (script/bootstrap builds it into /usr/local when Debian's is older).
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // The bounded, self-healing pool both database wrappers use.
+        .target(
+            name: "ConnectionPooling",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwapPostgres",
             dependencies: [
                 "CLibPQ",
+                "ConnectionPooling",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -88,6 +95,7 @@ let package = Package(
             name: "SwapRedis",
             dependencies: [
                 "CHiredis",
+                "ConnectionPooling",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -92,7 +92,7 @@ public final class PostgresConnection: Sendable {
     }
 
     /// Whether an idle session can be reused (see `LibPQHandle.isReusable`).
-    func isReusable() async -> Bool {
+    public func isReusable() async -> Bool {
         guard !self.isBroken else { return false }
         let handle = self.handle
         let reusable = (try? await self.worker.run { handle.isReusable() }) ?? false

@@ -1,3 +1,4 @@
+import ConnectionPooling
 import Logging
 
 extension PostgresConnection: PoolableConnection {}

@@ -119,7 +119,7 @@ public final class RedisConnection: RedisClient {
         self.worker.shutdown()
     }
 
-    func isReusable() async -> Bool {
+    public func isReusable() async -> Bool {
         guard !self.isBroken else { return false }
         let handle = self.handle
         let reusable = (try? await self.worker.run { handle.isReusable() }) ?? false

@@ -2,7 +2,7 @@ import Logging
 import Synchronization
 
 /// What ``ConnectionPool`` needs from a connection.
-protocol PoolableConnection: AnyObject, Sendable {
+public protocol PoolableConnection: AnyObject, Sendable {
     /// Cheap and synchronous: the connection already saw a fatal failure.
     var isBroken: Bool { get }
     /// The health check run before an idle connection is handed out.
@@ -15,9 +15,9 @@ protocol PoolableConnection: AnyObject, Sendable {
 /// connections are health-checked on checkout and replaced when broken, which
 /// is what makes the pool survive a server restart.
 ///
-/// SwapRedis carries the same file: the two modules share no code target.
-final class ConnectionPool<Connection: PoolableConnection>: Sendable {
-    typealias Connect = @Sendable () async throws -> Connection
+/// Shared by the libpq and hiredis wrappers.
+public final class ConnectionPool<Connection: PoolableConnection>: Sendable {
+    public typealias Connect = @Sendable () async throws -> Connection
 
     private enum Grant: Sendable {
         case connection(Connection)
@@ -45,13 +45,13 @@ final class ConnectionPool<Connection: PoolableConnection>: Sendable {
         var isClosed = false
     }
 
-    struct Statistics: Sendable {
-        var open: Int
-        var idle: Int
-        var waiting: Int
+    public struct Statistics: Sendable {
+        public var open: Int
+        public var idle: Int
+        public var waiting: Int
     }
 
-    let maxConnections: Int
+    public let maxConnections: Int
     private let checkoutTimeout: Duration
     private let connect: Connect
     private let timeoutError: @Sendable () -> any Error
@@ -59,7 +59,7 @@ final class ConnectionPool<Connection: PoolableConnection>: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(
+    public init(
         maxConnections: Int,
         checkoutTimeout: Duration,
         logger: Logger,
@@ -75,12 +75,12 @@ final class ConnectionPool<Connection: PoolableConnection>: Sendable {
         self.connect = connect
     }
 
-    var statistics: Statistics {
+    public var statistics: Statistics {
         self.state.withLock { Statistics(open: $0.open, idle: $0.idle.count, waiting: $0.waiters.count) }
     }
 
     /// Leases a connection for `body` and takes it back afterwards, even when `body` throws.
-    func withConnection<Value>(
+    public func withConnection<Value>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (Connection) async throws -> Value
     ) async throws -> Value {
@@ -89,7 +89,7 @@ final class ConnectionPool<Connection: PoolableConnection>: Sendable {
         return try await body(connection)
     }
 
-    func acquire() async throws -> Connection {
+    public func acquire() async throws -> Connection {
         try Task.checkCancellation()
         var grant = try await self.grant()
         while true {
@@ -110,7 +110,7 @@ final class ConnectionPool<Connection: PoolableConnection>: Sendable {
         }
     }
 
-    func release(_ connection: Connection) {
+    public func release(_ connection: Connection) {
         if connection.isBroken {
             Task { await connection.close() }
             self.releaseSlot()
@@ -133,7 +133,7 @@ final class ConnectionPool<Connection: PoolableConnection>: Sendable {
     }
 
     /// Closes idle connections and fails waiters; leased ones close when returned.
-    func close() async {
+    public func close() async {
         let (idle, waiters) = self.state.withLock { state in
             state.isClosed = true
             let idle = state.idle
