@@ -255,7 +255,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwapCLITests",
-            dependencies: ["SwapCLI"],
+            dependencies: ["SwapCLI", "LocalServers"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -167,9 +167,10 @@ struct DbCommand: ParsableCommand {
             var arguments: [String] = []
             if yes { arguments.append("--yes") }
             if fromS3 { arguments.append("--from-s3") }
-            let path = fromS3 || file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
+            // restore.sh runs in this folder: a relative path works as given, and a
+            // bare name it does not find here is looked up in its BACKUP_DIR.
             let status = try BackupScripts(topologyPath: options.topology, environment: env)
-                .run("restore.sh", arguments: arguments + [path], url: database, clients: clients, backupDirectory: nil)
+                .run("restore.sh", arguments: arguments + [file], url: database, clients: clients, backupDirectory: nil)
             guard status == 0 else { throw CommandFailure(code: status == 2 ? 2 : 1, message: "error: restore.sh failed (exit \(status))") }
             print("restored \((file as NSString).lastPathComponent) into \(database.masked)")
         }

@@ -22,6 +22,7 @@ public enum GenerationPipeline {
         MonitoringRenderer(),
         KafkaTopicsRenderer(),
         ScriptsRenderer(),
+        ProvisioningRenderer(),
     ]
 
     public static let projectRenderers: [any ProjectRenderer] = [
