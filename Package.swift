@@ -19,12 +19,14 @@ let package = Package(
         .executable(name: "realtime-service", targets: ["realtime-service"]),
         .executable(name: "map-service", targets: ["map-service"]),
         .executable(name: "points-service", targets: ["points-service"]),
+        .executable(name: "swap-e2e", targets: ["swap-e2e"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
@@ -179,6 +181,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "points-service", dependencies: ["PointsService"], swiftSettings: swiftSettings),
+        // The end-to-end suite: scenarios against a running stack, through nginx only (`swapctl e2e`).
+        .executableTarget(
+            name: "swap-e2e",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "e2e",
+            swiftSettings: swiftSettings
+        ),
         // Real PostgreSQL, Redis, broker and nginx processes on free loopback
         // ports, for the harness and the integration tests.
         .target(

@@ -17,6 +17,7 @@ public struct SwapCommand: ParsableCommand {
             DownCommand.self,
             BenchCommand.self,
             DbCommand.self,
+            E2ECommand.self,
         ]
     )
 
