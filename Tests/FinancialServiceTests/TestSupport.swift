@@ -14,15 +14,19 @@ import SwapPostgres
 /// exit); every test gets its own database and its own broker.
 actor SharedServers {
     static let shared = SharedServers()
-    private var postgres: PostgresServer?
+    // A task, not the server: suites run in parallel, and an actor is
+    // re-entered at the await, so two callers must share one start.
+    private var postgres: Task<PostgresServer, any Error>?
 
     func postgresServer() async throws -> PostgresServer {
-        if let postgres { return postgres }
-        var options = PostgresServer.Options()
-        options.database = nil
-        let started = try await PostgresServer.start(options)
-        postgres = started
-        return started
+        if let postgres { return try await postgres.value }
+        let starting = Task {
+            var options = PostgresServer.Options()
+            options.database = nil
+            return try await PostgresServer.start(options)
+        }
+        postgres = starting
+        return try await starting.value
     }
 }
 
