@@ -30,6 +30,9 @@ struct BackupRestoreDrillTests {
                 )
                 #expect(transfer.status == 201)
             }
+            // The relay rewrites outbox rows until every event is sent: wait for
+            // that, so the checksums describe data at rest.
+            try await Self.waitUntilOutboxIsSent(service.pool)
             let before = try await Self.checksums(service.pool)
             #expect(before.count >= 4, "expected the auth and financial tables: \(before.keys.sorted())")
 
@@ -65,6 +68,16 @@ struct BackupRestoreDrillTests {
             #expect(wallet.json["balance"] as? Int == 100 + 101 + 102 + 103 + 104)
             #expect(try await client.send(.post, "/api/v1/wallet/deposits", token: service.token(bob), json: #"{"amount": 1}"#).status == 201)
         }
+    }
+
+    static func waitUntilOutboxIsSent(_ pool: PostgresPool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let pending = try await pool.query("SELECT count(*)::bigint FROM swap_outbox WHERE state <> 'sent'")[0].decode(Int64.self, column: 0)
+            if pending == 0 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("the outbox still holds unsent events after 60 s")
     }
 
     /// Row count and an order-independent checksum of every table in public and auth.
