@@ -19,6 +19,7 @@ enum Scenarios {
         Scenario(name: "faults: points service killed mid-stream awards every transfer once", timeLimit: .seconds(180), run: pointsKilled),
         Scenario(name: "faults: a killed realtime replica's client reconnects with last_event_id and misses nothing", timeLimit: .seconds(180), run: realtimeReplicaKilled),
         Scenario(name: "faults: health turns 503 naming a stopped service", timeLimit: .seconds(120), run: healthNamesStoppedService),
+        Scenario(name: "faults: with the broker stopped transfers still succeed and their events arrive after it returns", timeLimit: .seconds(180), run: brokerStopped),
     ]
 
     // MARK: a. newcomer's journey
@@ -305,6 +306,34 @@ enum Scenarios {
         try expect(Set(ids).count == ids.count, "an event arrived twice: \(ids)")
         try expect(ids == missed + [live], "order or content after reconnect: \(ids), expected \(missed + [live])")
         _ = await eventually(timeout: .seconds(60)) { ((try? stack.component("realtime.1").status) == "ready") && ((try? stack.component("realtime.2").status) == "ready") }
+    }
+
+    /// The outbox at work: money moves while Kafka is away, events follow it back.
+    @Sendable static func brokerStopped(_ stack: Stack) async throws {
+        let payer = try await stack.signup("brokerpayer"), payee = try await stack.signup("brokerpayee")
+        try await stack.deposit(payer, 10_000)
+        let socket = try await LiveSocket.connect(stack, token: payee.token)
+        defer { Task { await socket.close() } }
+        guard let pid = try stack.component("events").pid else { throw Failure("the broker has no pid in state.json") }
+        kill(pid, SIGSTOP)
+        var ids: [String] = []
+        do {
+            for _ in 0..<3 {
+                let transaction = try await stack.transfer(payer, to: payee, 100)
+                ids.append(transaction["id"] as? String ?? "")
+            }
+            try await Task.sleep(for: .seconds(5))
+        } catch {
+            kill(pid, SIGCONT)
+            throw error
+        }
+        kill(pid, SIGCONT)
+        try expect(try await stack.balance(payee) == 300, "the transfers made while the broker was stopped did not all move money")
+        for id in ids {
+            _ = try await socket.waitFor("transaction.completed", timeout: .seconds(90)) { $0["id"] as? String == id }
+        }
+        let delivered = socket.events("transaction.completed").compactMap { ($0["data"] as? [String: Any])?["id"] as? String }
+        try expect(Set(delivered).count == delivered.count, "an event arrived twice: \(delivered)")
     }
 
     @Sendable static func healthNamesStoppedService(_ stack: Stack) async throws {
