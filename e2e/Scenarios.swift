@@ -19,7 +19,10 @@ enum Scenarios {
         Scenario(name: "faults: points service killed mid-stream awards every transfer once", timeLimit: .seconds(180), run: pointsKilled),
         Scenario(name: "faults: a killed realtime replica's client reconnects with last_event_id and misses nothing", timeLimit: .seconds(180), run: realtimeReplicaKilled),
         Scenario(name: "faults: health turns 503 naming a stopped service", timeLimit: .seconds(120), run: healthNamesStoppedService),
+        Scenario(name: "security: the TLS endpoint refuses TLS 1.0 and 1.1", run: oldTLSRefused),
         Scenario(name: "faults: with the broker stopped transfers still succeed and their events arrive after it returns", timeLimit: .seconds(180), run: brokerStopped),
+        // Last: it spends this client's nginx rate-limit budget.
+        Scenario(name: "security: nginx rate limiting answers 429 in the JSON error shape", run: nginxRateLimits),
     ]
 
     // MARK: a. newcomer's journey
@@ -306,6 +309,55 @@ enum Scenarios {
         try expect(Set(ids).count == ids.count, "an event arrived twice: \(ids)")
         try expect(ids == missed + [live], "order or content after reconnect: \(ids), expected \(missed + [live])")
         _ = await eventually(timeout: .seconds(60)) { ((try? stack.component("realtime.1").status) == "ready") && ((try? stack.component("realtime.2").status) == "ready") }
+    }
+
+    @Sendable static func oldTLSRefused(_ stack: Stack) async throws {
+        guard let url = URL(string: stack.baseURL), let host = url.host, let port = url.port else { throw Failure("base URL \(stack.baseURL)") }
+        for version in ["-tls1", "-tls1_1"] {
+            // SECLEVEL=0 lets this client offer the old versions, so a refusal is the server's.
+            let (status, output) = try runOpenSSL(["s_client", version, "-cipher", "DEFAULT:@SECLEVEL=0", "-connect", "\(host):\(port)", "-servername", host, "-CAfile", stack.caFile])
+            try expect(status != 0 && !output.contains("Cipher is ECDHE"), "openssl s_client \(version) was accepted: \(output.suffix(300))")
+            try expect(!output.contains("no protocols available"), "this openssl cannot offer \(version) at all, so the check proves nothing: \(output.suffix(300))")
+        }
+        let (status, output) = try runOpenSSL(["s_client", "-tls1_2", "-connect", "\(host):\(port)", "-servername", host, "-CAfile", stack.caFile, "-verify_return_error"])
+        try expect(status == 0 && output.contains("Verify return code: 0"), "TLS 1.2 with the CA file failed: \(output.suffix(300))")
+    }
+
+    /// Runs the openssl CLI with empty standard input (so s_client closes after the handshake).
+    static func runOpenSSL(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl"] + arguments
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-openssl-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    @Sendable static func nginxRateLimits(_ stack: Stack) async throws {
+        let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+            for _ in 0..<400 { group.addTask { try await stack.send(.GET, "/health") } }
+            var all: [Reply] = []
+            for try await reply in group { all.append(reply) }
+            return all
+        }
+        let limited = replies.filter { $0.status == 429 }
+        try expect(!limited.isEmpty, "400 concurrent requests got no 429: \(Dictionary(grouping: replies, by: \.status).mapValues(\.count))")
+        let error = limited[0].json["error"] as? [String: Any]
+        try expect(error?["code"] as? String != nil && error?["request_id"] as? String != nil, "429 body is not the JSON error shape: \(limited[0].text.prefix(200))")
+        try expect(limited[0].headers.first(name: "X-Request-ID") != nil, "429 without X-Request-ID")
+        // The budget refills: a request a little later is served again.
+        let recovered = try await eventually(timeout: .seconds(20), every: .milliseconds(500)) {
+            (try await stack.send(.GET, "/health")).status != 429
+        }
+        try expect(recovered, "still rate limited after 20 s")
     }
 
     /// The outbox at work: money moves while Kafka is away, events follow it back.
