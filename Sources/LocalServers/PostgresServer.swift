@@ -58,13 +58,24 @@ public final class PostgresServer: Sendable {
                 }
                 runAs = postgres
             }
-            let server = PostgresServer(port: try FreePort.next(), directory: directory, options: options, runAs: runAs, logger: logger)
-            try await server.initialize()
-            try await server.launch()
-            if let database = options.database {
-                try await server.createDatabase(database, extensions: options.extensions)
+            // A free port can be taken by another process between picking it
+            // and PostgreSQL binding it (tests start many servers at once):
+            // then start again on a new port, with the same cluster.
+            var attempt = 1
+            while true {
+                let server = PostgresServer(port: try FreePort.next(), directory: directory, options: options, runAs: runAs, logger: logger)
+                if attempt == 1 { try await server.initialize() }
+                do {
+                    try await server.launch()
+                } catch where attempt < 3 && String(describing: error).contains("Address already in use") {
+                    attempt += 1
+                    continue
+                }
+                if let database = options.database {
+                    try await server.createDatabase(database, extensions: options.extensions)
+                }
+                return server
             }
-            return server
         } catch {
             StateDirectory.remove(directory)
             throw error
