@@ -203,7 +203,9 @@ struct NginxLiveTests {
         try Data(requests.joined().utf8).write(to: config)
         let result = try ExternalTool.run("curl", [
             "-sS", "-i", "--cacert", ingress.folder.appendingPathComponent("ca.pem").path,
-            "--resolve", "localhost:\(ingress.httpsPort):127.0.0.1", "--max-time", "30", "-K", config.path,
+            "--resolve", "localhost:\(ingress.httpsPort):127.0.0.1", "--max-time", "30",
+            // Concurrent, so the flood outruns the rate even on a loaded machine.
+            "--parallel", "--parallel-max", "50", "-K", config.path,
         ])
         try #require(result.status == 0, "\(result.output)")
         let responses = try (0..<count).map { index in

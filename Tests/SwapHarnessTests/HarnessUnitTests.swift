@@ -120,7 +120,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(300))
         LogFiles.append("ee\nfour\n", to: file)
-        #expect(await eventually(timeout: .seconds(5)) { collected.lines == ["a|three", "a|four"] }, "\(collected.lines)")
+        #expect(await eventually(timeout: .seconds(20)) { collected.lines == ["a|three", "a|four"] }, "\(collected.lines)")
         try FileManager.default.removeItem(at: folder)
         await follower.value
     }
