@@ -260,7 +260,8 @@ enum Scenarios {
         let balance = try await stack.points(sender)
         try expect(arrived, "points balance \(balance), expected \(expectedPoints) (awarded once per transfer)")
         // Each award exactly once, live on the socket too.
-        _ = await eventually(timeout: .seconds(30)) { socket.events("points.awarded").count >= 20 }
+        // A batch the killed process had claimed is re-checked after the outbox claim timeout (60 s).
+        _ = await eventually(timeout: .seconds(100)) { socket.events("points.awarded").count >= 20 }
         let sources = socket.events("points.awarded").compactMap { ($0["data"] as? [String: Any])?["source_event_id"] as? String }
         try expect(Set(sources).count == sources.count, "a points.awarded arrived twice: \(sources.count) frames, \(Set(sources).count) distinct")
         try expect(sources.count == 20, "\(sources.count) points.awarded frames for 20 transfers")
