@@ -21,6 +21,7 @@ enum Scenarios {
         Scenario(name: "faults: health turns 503 naming a stopped service", timeLimit: .seconds(120), run: healthNamesStoppedService),
         Scenario(name: "security: the TLS endpoint refuses TLS 1.0 and 1.1", run: oldTLSRefused),
         Scenario(name: "faults: with the broker stopped transfers still succeed and their events arrive after it returns", timeLimit: .seconds(180), run: brokerStopped),
+        Scenario(name: "faults: PostgreSQL restarted: services report not-ready, then recover without a restart of their own", timeLimit: .seconds(180), run: postgresRestarted),
         // Last: it spends this client's nginx rate-limit budget.
         Scenario(name: "security: nginx rate limiting answers 429 in the JSON error shape", run: nginxRateLimits),
     ]
@@ -387,6 +388,59 @@ enum Scenarios {
         }
         let delivered = socket.events("transaction.completed").compactMap { ($0["data"] as? [String: Any])?["id"] as? String }
         try expect(Set(delivered).count == delivered.count, "an event arrived twice: \(delivered)")
+    }
+
+    /// The database goes away under running services (`swapctl stop`, its fast
+    /// shutdown) and comes back on the same port: readiness says so, requests
+    /// get 503 rather than 500, and the pools, relays and consumers reconnect
+    /// by themselves.
+    @Sendable static func postgresRestarted(_ stack: Stack) async throws {
+        let payer = try await stack.signup("pgpayer"), payee = try await stack.signup("pgpayee")
+        try await stack.deposit(payer, 1_000)
+        let pointsBefore = try await stack.points(payer)
+        let socket = try await LiveSocket.connect(stack, token: payee.token)
+        defer { Task { await socket.close() } }
+        guard let database = try stack.components(kind: "postgres").first?.name else { throw Failure("no postgres component in state.json") }
+        let services = try stack.components(kind: "service")
+        let users = Set(services.filter { $0.dependencies.contains(database) && $0.name != "gateway" }.map(\.group))
+        try expect(!users.isEmpty, "no service uses \(database)")
+
+        try await stack.swapctl(["stop", database])
+        var seen: [String: Any] = [:]
+        do {
+            let degraded = try await eventually(timeout: .seconds(30), every: .milliseconds(300)) {
+                let reply = try await stack.send(.GET, "/health")
+                seen = reply.json
+                let named = (reply.json["services"] as? [String: Any]) ?? [:]
+                return reply.status == 503 && users.allSatisfy { named[$0] as? String == "not_ready" }
+            }
+            try expect(degraded, "/health did not turn 503 naming \(users.sorted()) not_ready with \(database) stopped; last: \(seen)")
+            let wallet = try await stack.send(.GET, "/api/v1/wallet", token: payer.token)
+            let code = (wallet.json["error"] as? [String: Any])?["code"] as? String
+            try expect(wallet.status == 503 && code == "unavailable", "GET /api/v1/wallet without a database: \(wallet.status) \(wallet.text.prefix(200))")
+        } catch {
+            try? await stack.swapctl(["start", database])
+            throw error
+        }
+        try await stack.swapctl(["start", database])
+
+        let healed = try await eventually(timeout: .seconds(60), every: .milliseconds(300)) {
+            let reply = try await stack.send(.GET, "/health")
+            seen = reply.json
+            return reply.status == 200
+        }
+        try expect(healed, "/health did not return to 200 after \(database) came back; last: \(seen)")
+        // Everything works again: money moves, the event is relayed and consumed.
+        let transaction = try await stack.transfer(payer, to: payee, 100)
+        try expect(try await stack.balance(payee) == 100, "the payee's balance after the transfer")
+        try await socket.waitFor("transaction.completed", timeout: .seconds(60)) { $0["id"] as? String == transaction["id"] as? String }
+        let awarded = try await eventually(timeout: .seconds(60), every: .milliseconds(500)) { try await stack.points(payer) > pointsBefore }
+        try expect(awarded, "no points for the transfer made after the database came back")
+        for service in services {
+            let now = try stack.component(service.name)
+            try expect(now.pid == service.pid && now.restarts == service.restarts,
+                       "\(service.name) was restarted (pid \(service.pid ?? 0) -> \(now.pid ?? 0), restarts \(service.restarts) -> \(now.restarts))")
+        }
     }
 
     @Sendable static func healthNamesStoppedService(_ stack: Stack) async throws {

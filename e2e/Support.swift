@@ -33,11 +33,15 @@ final class Stack: Sendable {
     let httpURL: String?
     let caFile: String
     let stateFile: String
+    let swapctlPath: String?
+    let topology: String
     let client: HTTPClient
     let plainClient: HTTPClient
     let tls: TLSConfiguration
 
-    init(baseURL: String, caFile: String, stateFile: String) throws {
+    init(baseURL: String, caFile: String, stateFile: String, swapctl: String?, topology: String) throws {
+        self.swapctlPath = swapctl
+        self.topology = topology
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.caFile = caFile
         self.stateFile = stateFile
@@ -76,6 +80,36 @@ final class Stack: Sendable {
         }
         let pid = ((item["process"] as? [String: Any])?["pid"] as? NSNumber)?.int32Value
         return (pid, item["status"] as? String ?? "?", (item["restarts"] as? NSNumber)?.intValue ?? 0)
+    }
+
+    /// Every component of a kind (`postgres`, `service`) in state.json, with its dependencies.
+    func components(kind: String) throws -> [(name: String, group: String, pid: Int32?, restarts: Int, dependencies: [String])] {
+        let state = try Self.readState(stateFile)
+        return (state["components"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == kind }.map { item in
+            (item["name"] as? String ?? "?", item["group"] as? String ?? "?",
+             ((item["process"] as? [String: Any])?["pid"] as? NSNumber)?.int32Value,
+             (item["restarts"] as? NSNumber)?.intValue ?? 0, item["dependencies"] as? [String] ?? [])
+        }
+    }
+
+    /// Runs `swapctl ARGUMENTS --topology T` (stop, start) and fails on a non-zero exit.
+    func swapctl(_ arguments: [String]) async throws {
+        guard let swapctlPath else { throw Failure("this scenario needs --swapctl (run it through `swapctl e2e`)") }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-swapctl-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let handle = try FileHandle(forWritingTo: log)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: swapctlPath)
+        process.arguments = arguments + ["--topology", topology]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        try handle.close()
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try expect(process.terminationStatus == 0, "swapctl \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
     }
 
     func send(_ method: HTTPMethod, _ path: String, token: String? = nil, json: [String: Any]? = nil,

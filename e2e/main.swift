@@ -1,7 +1,7 @@
 // swap-e2e: end-to-end scenarios against a running stack, through nginx only.
 //
 //   swap-e2e --base-url https://localhost:PORT --ca-file rootCA.pem --state-file .swap/state.json
-//            [--filter NAME] [--junit FILE]
+//            [--swapctl PATH --topology topology.yaml] [--filter NAME] [--junit FILE]
 //
 // Prints one line per scenario, then `N passed, N failed`; exits 1 on any failure.
 import Foundation
@@ -10,6 +10,9 @@ struct Options {
     var baseURL = ""
     var caFile = ""
     var stateFile = ".swap/state.json"
+    /// For scenarios that stop and start components (`swapctl stop|start`).
+    var swapctl: String?
+    var topology = "topology.yaml"
     var filters: [String] = []
     var junit: String?
     var list = false
@@ -27,6 +30,8 @@ struct Options {
             case "--base-url": options.baseURL = value("--base-url")
             case "--ca-file": options.caFile = value("--ca-file")
             case "--state-file": options.stateFile = value("--state-file")
+            case "--swapctl": options.swapctl = value("--swapctl")
+            case "--topology": options.topology = value("--topology")
             case "--filter": options.filters.append(value("--filter"))
             case "--junit": options.junit = value("--junit")
             case "--list": options.list = true
@@ -41,7 +46,7 @@ struct Options {
 
     static func usage(_ problem: String?) -> Never {
         if let problem { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
-        print("usage: swap-e2e --base-url https://localhost:PORT --ca-file CA.pem [--state-file .swap/state.json] [--filter NAME]... [--junit FILE] [--list]")
+        print("usage: swap-e2e --base-url https://localhost:PORT --ca-file CA.pem [--state-file .swap/state.json] [--swapctl PATH --topology FILE] [--filter NAME]... [--junit FILE] [--list]")
         exit(problem == nil ? 0 : 2)
     }
 }
@@ -91,7 +96,8 @@ if options.list {
 func runAll(_ options: Options, _ selected: [Scenario]) async -> Int32 {
     let stack: Stack
     do {
-        stack = try Stack(baseURL: options.baseURL, caFile: options.caFile, stateFile: options.stateFile)
+        stack = try Stack(baseURL: options.baseURL, caFile: options.caFile, stateFile: options.stateFile,
+                          swapctl: options.swapctl, topology: options.topology)
     } catch {
         say("✘ setup: \(error)")
         say("0 passed, 1 failed")

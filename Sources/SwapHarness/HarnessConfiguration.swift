@@ -107,4 +107,7 @@ struct StateLayout: Sendable {
 
     func data(_ component: String) -> URL { folder.appendingPathComponent(component, isDirectory: true) }
     func log(_ component: String) -> URL { logs.appendingPathComponent("\(component).log") }
+    /// Present while `swapctl stop` holds a component down.
+    var held: URL { folder.appendingPathComponent("held", isDirectory: true) }
+    func heldMarker(_ component: String) -> URL { held.appendingPathComponent(component) }
 }

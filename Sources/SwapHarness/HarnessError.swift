@@ -5,6 +5,10 @@ import Foundation
 public enum HarnessError: Error, Sendable, CustomStringConvertible {
     /// A stack already runs from this state folder.
     case alreadyRunning(stateFolder: String, supervisor: Int32, since: String?)
+    /// No supervisor runs from this state folder.
+    case notRunning(stateFolder: String)
+    /// A name that is no component, service or kind of the running stack.
+    case unknownComponent(String, known: [String])
     /// A component failed to start: it exited, or was not ready in time.
     case componentFailed(component: String, reason: String, logFile: String?, logTail: String)
     /// A program the harness needs is not installed.
@@ -25,6 +29,10 @@ public enum HarnessError: Error, Sendable, CustomStringConvertible {
         case .alreadyRunning(let folder, let supervisor, let since):
             "the stack is already running from \(folder) (swapctl supervisor pid \(supervisor)\(since.map { ", up since \($0)" } ?? "")); "
                 + "see `swapctl status`, or stop it first with `swapctl down`"
+        case .notRunning(let folder):
+            "no stack is running from \(folder); start one with `swapctl up`"
+        case .unknownComponent(let name, let known):
+            "no component, service or kind '\(name)' in the running stack; components: \(known.joined(separator: ", "))"
         case .componentFailed(let component, let reason, let logFile, let logTail):
             "\(component) \(reason)" + Self.tail(logTail, of: logFile)
         case .missingTool(let name, let hint):

@@ -10,7 +10,7 @@ struct E2ECommand: ParsableCommand {
         abstract: "Prove the running platform end to end: boot the stack unless it runs, run the swap-e2e scenarios through nginx, tear down what was booted.",
         discussion: """
         The suite talks only to nginx (HTTPS, verified with the local CA; the HTTP port for the redirect check) and \
-        injects faults by signalling the pids in .swap/state.json. Exits with the suite's code: 0 when every \
+        injects faults by signalling the pids in .swap/state.json and with `swapctl stop|start`. Exits with the suite's code: 0 when every \
         scenario passed, 1 otherwise. swap-e2e is taken from beside swapctl, else built with `swift build --product swap-e2e`.
         """
     )
@@ -59,7 +59,8 @@ struct E2ECommand: ParsableCommand {
             throw CommandFailure(code: 1, message: "error: the stack in \(folder.path) has no HTTPS URL and CA file (ingress.tls must be on)")
         }
         let suite = try Self.suiteBinary(beside: swapctl, root: root)
-        var arguments = ["--base-url", https, "--ca-file", ca, "--state-file", folder.appendingPathComponent("state.json").path]
+        var arguments = ["--base-url", https, "--ca-file", ca, "--state-file", folder.appendingPathComponent("state.json").path,
+                         "--swapctl", swapctl, "--topology", URL(fileURLWithPath: options.topology).standardizedFileURL.path]
         for name in filter { arguments += ["--filter", name] }
         if let junit { arguments += ["--junit", URL(fileURLWithPath: junit, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path] }
         print("==> swap-e2e against \(https)")

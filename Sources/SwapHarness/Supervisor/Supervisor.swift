@@ -216,24 +216,30 @@ public actor Supervisor {
         )
     }
 
-    // MARK: Restarts
+    // MARK: Restarts and holds
 
+    /// Watches one component after the boot: restarts it with back-off when
+    /// it exits, and stops it (without counting a restart) while
+    /// `swapctl stop` holds it, starting it again once `swapctl start`
+    /// releases it.
     private func monitor(_ spec: ComponentSpec) async {
         var attempt = 0
         var launchedAt = ContinuousClock.now
-        while !Task.isCancelled {
-            guard let process = self.processes[spec.name] else { return }
-            while process.isRunning {
-                try? await Task.sleep(for: .milliseconds(150))
-                if Task.isCancelled || self.stopping { return }
+        while !Task.isCancelled, !self.stopping {
+            if self.isHeld(spec.name) {
+                guard await self.hold(spec) else { return }
+                attempt = 0
+                launchedAt = ContinuousClock.now
+                await self.startAgain(spec) { "\(spec.title) started again (`swapctl start`), ready" }
+                continue
             }
-            if Task.isCancelled || self.stopping { return }
-            let status = process.terminationStatus ?? -1
-            self.processes[spec.name] = nil
-            self.groups.withLock { _ = $0.removeValue(forKey: spec.name) }
-            ProcessTable.killGroup(process.processIdentifier)
+            if let process = self.processes[spec.name], process.isRunning {
+                try? await Task.sleep(for: .milliseconds(150))
+                continue
+            }
+            // It exited, or its last start failed before it launched.
+            let exit = self.reap(spec)
             if ContinuousClock.now - launchedAt >= self.configuration.restart.resetAfter { attempt = 0 }
-            let exit = "exited with status \(status) at \(Self.clockTime())"
             guard self.configuration.restart.enabled else {
                 self.update(spec.name) { $0.status = .failed; $0.lastExit = exit; $0.process = nil; $0.detail = exit }
                 self.note(spec, "\(spec.title) \(exit); restarts are off")
@@ -251,21 +257,63 @@ public actor Supervisor {
             }
             self.note(spec, "\(spec.title) \(exit); restart \(count) in \(DurationText.format(delay))")
             try? await Task.sleep(for: delay)
-            if Task.isCancelled || self.stopping { return }
+            if Task.isCancelled || self.stopping || self.isHeld(spec.name) { continue }
             launchedAt = ContinuousClock.now
-            do {
-                try await self.start(spec, restart: true)
-                // Not into its log: the new process writes there now, at its own offset.
-                self.observer(.message("\(spec.title) restarted (restart \(count)), ready again"))
-            } catch {
-                if let running = self.processes[spec.name] {
-                    await self.terminate(spec, running)
-                }
-                if Task.isCancelled || self.stopping { return }
-                let message = (error as? HarnessError)?.description.split(separator: "\n").first.map(String.init) ?? "\(error)"
-                self.note(spec, "\(spec.title) restart \(count) failed: \(message)")
-            }
+            await self.startAgain(spec) { "\(spec.title) restarted (restart \(count)), ready again" }
         }
+    }
+
+    /// Forgets an exited process (and kills what is left of its group);
+    /// returns how it ended.
+    private func reap(_ spec: ComponentSpec) -> String {
+        guard let process = self.processes[spec.name] else { return "did not start at \(Self.clockTime())" }
+        self.processes[spec.name] = nil
+        self.groups.withLock { _ = $0.removeValue(forKey: spec.name) }
+        ProcessTable.killGroup(process.processIdentifier)
+        return "exited with status \(process.terminationStatus ?? -1) at \(Self.clockTime())"
+    }
+
+    /// Starts a component after the boot; a failure is noted, and the
+    /// monitor's next round restarts it with back-off.
+    private func startAgain(_ spec: ComponentSpec, ready message: () -> String) async {
+        do {
+            try await self.start(spec, restart: true)
+            // Not into its log: the new process writes there now, at its own offset.
+            self.observer(.message(message()))
+        } catch {
+            if let running = self.processes[spec.name] {
+                await self.terminate(spec, running)
+            }
+            if Task.isCancelled || self.stopping { return }
+            let reason = (error as? HarnessError)?.description.split(separator: "\n").first.map(String.init) ?? "\(error)"
+            self.note(spec, "\(spec.title) did not start again: \(reason)")
+        }
+    }
+
+    /// Whether `swapctl stop` holds the component down (a marker file in the state folder).
+    private nonisolated func isHeld(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: self.layout.heldMarker(name).path)
+    }
+
+    /// Stops a held component like `down` would and waits until it is
+    /// released. Returns false when the whole stack stops meanwhile.
+    private func hold(_ spec: ComponentSpec) async -> Bool {
+        if let process = self.processes[spec.name] {
+            self.update(spec.name) { $0.status = .stopping; $0.detail = "stopping (`swapctl stop`)" }
+            await self.terminate(spec, process)
+            self.processes[spec.name] = nil
+        }
+        self.update(spec.name) { component in
+            component.status = .stopped
+            component.process = nil
+            component.detail = "stopped by `swapctl stop`; `swapctl start \(spec.name)` starts it again"
+        }
+        self.note(spec, "\(spec.title) stopped by `swapctl stop`")
+        while self.isHeld(spec.name) {
+            try? await Task.sleep(for: .milliseconds(100))
+            if Task.isCancelled || self.stopping { return false }
+        }
+        return true
     }
 
     /// A line in the component's own log (written while it is down) and for the observer.
