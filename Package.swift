@@ -77,10 +77,13 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         // librdkafka >= 2.3 (script/bootstrap builds it into /usr/local when Debian's is older).
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
-        // The bounded, self-healing pool both database wrappers use.
+        // The bounded, self-healing pool and the per-connection thread both database wrappers use.
         .target(
             name: "ConnectionPooling",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,4 +1,6 @@
 import Dispatch
+import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,29 +10,28 @@ import Darwin
 private let streamSocket = SOCK_STREAM
 #endif
 
-/// Picks free TCP ports on 127.0.0.1 by binding to port 0.
+/// Picks free TCP ports on 127.0.0.1 for servers to listen on.
 ///
-/// The port is free when returned, not reserved: another process could take
-/// it before the server binds it, which on a test machine is rare enough.
+/// A port is free when returned, not reserved: something else could take it
+/// before the server binds it. To make that rare, ports come from below the
+/// kernel's ephemeral range (`net.ipv4.ip_local_port_range`), where outgoing
+/// connections, which tests open by the thousand, never get their local
+/// port; a port is never handed out twice by one process; and each is
+/// checked bindable first.
 public enum FreePort {
-    /// A port nothing on 127.0.0.1 listens on right now.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port nothing on 127.0.0.1 is bound to right now.
     public static func next() throws(LocalServerError) -> Int {
-        let descriptor = socket(AF_INET, streamSocket, 0)
-        guard descriptor >= 0 else { throw .noFreePort(reason: "socket() failed, errno \(errno)") }
-        defer { close(descriptor) }
-        var address = loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        let range = candidates
+        for _ in 0..<2_000 {
+            let port = Int.random(in: range)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+            if try bindable(port) != nil { return port }
         }
-        guard bound == 0 else { throw .noFreePort(reason: "bind() failed, errno \(errno)") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        guard named == 0 else { throw .noFreePort(reason: "getsockname() failed, errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        // Nearly all of the range is in use: let the kernel choose.
+        guard let port = try bindable(0) else { throw .noFreePort(reason: "bind() to an ephemeral port failed, errno \(errno)") }
+        return port
     }
 
     /// `count` distinct free ports.
@@ -41,6 +42,44 @@ public enum FreePort {
             if !ports.contains(port) { ports.append(port) }
         }
         return ports
+    }
+
+    /// From 10000 up to the start of the ephemeral range (32768 by default on Linux).
+    static let candidates: ClosedRange<Int> = {
+        let fallback = 10_000...32_767
+        #if os(Linux)
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else { return fallback }
+        let bounds = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+        guard bounds.count == 2 else { return fallback }
+        if bounds[0] > 10_000 { return 10_000...(bounds[0] - 1) }
+        if bounds[1] < 60_000 { return (bounds[1] + 1)...65_535 }
+        return fallback
+        #else
+        return fallback
+        #endif
+    }()
+
+    /// Binds a probe socket (with SO_REUSEADDR, as servers do) to `port`;
+    /// returns the port it got, or nil when it is taken.
+    private static func bindable(_ port: Int) throws(LocalServerError) -> Int? {
+        let descriptor = socket(AF_INET, streamSocket, 0)
+        guard descriptor >= 0 else { throw .noFreePort(reason: "socket() failed, errno \(errno)") }
+        defer { close(descriptor) }
+        var reuse: Int32 = 1
+        setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = loopback(port: port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else { return nil }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw .noFreePort(reason: "getsockname() failed, errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -1,3 +1,4 @@
+import CRdKafka
 import Logging
 import Synchronization
 
@@ -61,6 +62,20 @@ public final class KafkaProducer: Sendable {
     /// wait for the first to finish.
     public func shutdown(timeout: Duration = .seconds(10)) async {
         await self.core.shutdown(timeout: timeout)
+    }
+
+    /// The fatal error that made this producer unusable, if one did: every
+    /// send now fails with it, and only a new producer can send again.
+    public var fatalError: KafkaError? {
+        self.core.state.withLock { $0.fatal }
+    }
+
+    /// Makes librdkafka raise a fatal error as a fenced producer would
+    /// (`rd_kafka_test_fatal_error`), for tests of recovery.
+    func simulateFatalError(reason: String) throws {
+        try self.core.handle.withPointer { pointer in
+            _ = rd_kafka_test_fatal_error(pointer, RD_KAFKA_RESP_ERR__FENCED, reason)
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import ConnectionPooling
 import Logging
 import Synchronization
 
@@ -87,7 +88,7 @@ public final class PostgresConnection: Sendable {
     public func close() async {
         self.broken.store(true, ordering: .relaxed)
         let handle = self.handle
-        _ = try? await self.worker.run { handle.finish() }
+        _ = await self.worker.run { handle.finish() }
         self.worker.shutdown()
     }
 
@@ -95,7 +96,7 @@ public final class PostgresConnection: Sendable {
     public func isReusable() async -> Bool {
         guard !self.isBroken else { return false }
         let handle = self.handle
-        let reusable = (try? await self.worker.run { handle.isReusable() }) ?? false
+        let reusable = (await self.worker.run { handle.isReusable() }) ?? false
         if !reusable { self.broken.store(true, ordering: .relaxed) }
         return reusable
     }
@@ -103,7 +104,7 @@ public final class PostgresConnection: Sendable {
     /// Whether a transaction block is open on the session.
     func isInTransaction() async -> Bool {
         let handle = self.handle
-        return (try? await self.worker.run { handle.isInTransaction() }) ?? false
+        return (await self.worker.run { handle.isInTransaction() }) ?? false
     }
 
     func markBroken() {

@@ -1,3 +1,5 @@
+import ConnectionPooling
+
 /// A failure from the database, the connection or the pool.
 ///
 /// `description` is safe to show to a client or to put in an HTTP error: it
@@ -168,4 +170,8 @@ public struct PostgresDecodingError: Error, Sendable, CustomStringConvertible {
         case .columnCountMismatch: "the row has \(self.column) columns but \(self.type) was requested"
         }
     }
+}
+
+extension PostgresError: ConnectionClosedError {
+    public static var connectionClosed: PostgresError { PostgresError(kind: .connectionClosed) }
 }

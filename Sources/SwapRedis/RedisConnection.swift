@@ -1,3 +1,4 @@
+import ConnectionPooling
 import Logging
 import Synchronization
 
@@ -115,14 +116,14 @@ public final class RedisConnection: RedisClient {
     public func close() async {
         self.broken.store(true, ordering: .relaxed)
         let handle = self.handle
-        _ = try? await self.worker.run { handle.finish() }
+        _ = await self.worker.run { handle.finish() }
         self.worker.shutdown()
     }
 
     public func isReusable() async -> Bool {
         guard !self.isBroken else { return false }
         let handle = self.handle
-        let reusable = (try? await self.worker.run { handle.isReusable() }) ?? false
+        let reusable = (await self.worker.run { handle.isReusable() }) ?? false
         if !reusable { self.broken.store(true, ordering: .relaxed) }
         return reusable
     }

@@ -1,3 +1,5 @@
+import ConnectionPooling
+
 /// A failure from Redis, the connection or the pool.
 ///
 /// `description` is safe to show to a client: it names the kind of failure
@@ -72,4 +74,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible, CustomDebugS
     public var debugDescription: String {
         self.details.isEmpty ? self.description : "\(self.description) details=\(self.details)"
     }
+}
+
+extension RedisError: ConnectionClosedError {
+    public static var connectionClosed: RedisError { RedisError(kind: .connectionClosed) }
 }

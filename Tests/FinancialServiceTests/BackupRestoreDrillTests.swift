@@ -107,7 +107,7 @@ struct BackupRestoreDrillTests {
     /// Runs a generated script to completion (stdout and stderr to one file, so nothing can block on a pipe).
     static func run(_ script: String, _ arguments: [String], _ environment: [String: String]) throws -> Outcome {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("drill-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         let process = Process()

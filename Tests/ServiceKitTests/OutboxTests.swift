@@ -3,7 +3,7 @@ import LocalServers
 import Logging
 import ServiceLifecycle
 @testable import ServiceKit
-import SwapKafka
+@testable import SwapKafka
 import SwapPostgres
 import Synchronization
 import Testing
@@ -173,6 +173,31 @@ struct OutboxTests {
             let row = try await pool.query("SELECT published_partition, published_offset FROM swap_outbox WHERE event_id = \(crashedEvent)")[0]
             #expect(try row.decode(Int.self, column: 0) == crashedPartition)
             #expect(try row.decode(Int64.self, column: 1) == crashedOffset)
+        }
+    }
+
+    @Test("a producer librdkafka declares unusable (fenced) is replaced: later events are published, each once")
+    func fencedProducerIsReplaced() async throws {
+        let broker = try await SharedServers.shared.kafkaBroker()
+        try await withTestDatabase { pool, _ in
+            try await Self.migrate(pool)
+            let topic = uniqueName("financial.transactions")
+            try await createTopic(broker, topic)
+            let users = [UUID(), UUID()]
+            var events = try await Self.enqueue(5, topic: topic, users: users, on: pool)
+            let relay = try OutboxRelay(pool: pool, producer: producerConfiguration(broker), metrics: metrics, options: Self.options(topic: topic), logger: quietLogger)
+            let task = Self.start(relay)
+            #expect(try await eventually { try await Self.count(pool, state: "sent") == 5 })
+
+            let fenced = relay.producers.current
+            try fenced.simulateFatalError(reason: "test: producer fenced")
+            #expect(await eventually { fenced.fatalError != nil }, "librdkafka did not report the fatal error")
+            events += try await Self.enqueue(5, topic: topic, users: users, startingAt: 5, on: pool)
+            relay.nudge()
+            #expect(try await eventually(timeout: .seconds(30)) { try await Self.count(pool, state: "sent") == 10 })
+            #expect(relay.producers.current !== fenced, "the fenced producer is still in use")
+            await Self.stop(task)
+            try await Self.expectExactlyOnceInOrder(events, on: broker, topic: topic)
         }
     }
 

@@ -36,7 +36,9 @@ import Synchronization
 /// row twice, including when a relay process dies at any point, notably
 /// between the broker's acknowledgement and marking the row: the next relay
 /// finds the message and only marks it. Within one producer session,
-/// librdkafka's idempotence removes duplicates from its own retries.
+/// librdkafka's idempotence removes duplicates from its own retries. A
+/// producer librdkafka declares unusable (fenced) is replaced by a new one,
+/// and the row it failed is reconciled like any failed send.
 ///
 /// ## Its limits
 /// - A relay that is alive but cannot renew its claim for `claimTimeout`
@@ -104,7 +106,7 @@ public final class OutboxRelay: Service, Sendable {
 
     let options: Options
     let store: OutboxStore
-    let producer: KafkaProducer
+    let producers: ReplaceableProducer
     let reader: KafkaPartitionReader
     let reconciler: OutboxReconciler
     let metrics: ServiceMetrics
@@ -134,7 +136,7 @@ public final class OutboxRelay: Service, Sendable {
         readerConfiguration.properties = configuration.properties.filter { $0.key.hasPrefix("security.") || $0.key.hasPrefix("ssl.") || $0.key.hasPrefix("sasl.") }
         self.options = options
         self.store = OutboxStore(pool: pool, topics: options.topics)
-        self.producer = try KafkaProducer(configuration: configuration, logger: logger)
+        self.producers = try ReplaceableProducer(configuration: configuration, logger: logger)
         self.reader = try KafkaPartitionReader(configuration: readerConfiguration, logger: logger)
         self.reconciler = OutboxReconciler(reader: reader, window: options.reconcileWindow, timeout: options.brokerTimeout, logger: logger)
         self.metrics = metrics
@@ -189,7 +191,7 @@ public final class OutboxRelay: Service, Sendable {
 
     private func shutDownClients() async {
         // Purges what is still queued: those rows stay claimed and are reconciled later.
-        await producer.shutdown(timeout: options.shutdownGracePeriod)
+        await producers.shutdown(timeout: options.shutdownGracePeriod)
         await reader.shutdown()
     }
 
@@ -294,6 +296,7 @@ public final class OutboxRelay: Service, Sendable {
     private func deliver(_ event: ClaimedEvent, renewing ids: [Int64]) async throws -> KafkaDeliveryReport {
         let result = OneShot<Result<KafkaDeliveryReport, any Error>>()
         let headers = [KafkaHeader(key: "event_id", value: event.eventIDString), KafkaHeader(key: "type", value: event.type)]
+        let producer = producers.current
         // Unstructured: librdkafka cannot recall a message, so the send is never cancelled, only abandoned.
         Task { [producer] in
             do {
@@ -342,6 +345,7 @@ public final class OutboxRelay: Service, Sendable {
             logger.warning("outbox send failed; the event will be reconciled", metadata: [
                 "event_id": "\(event.eventIDString)", "topic": "\(event.topic)", "error": "\(error)",
             ])
+            await producers.replaceIfFatal(producer, after: error)
             throw error
         }
     }
