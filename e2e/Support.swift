@@ -222,6 +222,19 @@ func eventually(timeout: Duration = .seconds(30), every: Duration = .millisecond
     return try await condition()
 }
 
+/// Retries `connect` until it succeeds or the time is up (a replica may be
+/// restarting); the last failure is thrown.
+func connectWithin(_ timeout: Duration, _ connect: () async throws -> LiveSocket) async throws -> LiveSocket {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        do {
+            return try await connect()
+        } catch where ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(300))
+        }
+    }
+}
+
 /// A WebSocket connection through nginx that records every JSON frame.
 final class LiveSocket: Sendable {
     private let frames = Mutex<[String]>([])
