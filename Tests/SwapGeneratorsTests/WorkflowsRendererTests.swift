@@ -100,6 +100,25 @@ struct WorkflowsRendererTests {
         #expect(deploy.contains("type=ref,event=branch"))
     }
 
+    /// `docker stack deploy` fills `${NAME}` in stack.yml from the deploying
+    /// shell: the deploy step of each Swarm environment must set every one.
+    @Test func deployStepSetsEveryVariableTheStackReads() throws {
+        let environments = try Fixture.allEnvironments()
+        let (_, deploy) = try workflows(environments)
+        for topology in environments where topology.target == .swarm {
+            let stack = try ProjectRendererFixtures.file(SwarmStackRenderer().render(topology), "\(topology.environment)/stack.yml")
+            let read = Set(stack.matches(of: /\$\{([A-Z][A-Z0-9_]*)/).map { String($0.output.1) })
+            #expect(read.contains("SWAP_TAG"))
+            let job = try #require(deploy.components(separatedBy: "\n  deploy-\(topology.environment):\n").dropFirst().first)
+            let step = try #require(job.components(separatedBy: "- name: Deploy the \(topology.environment) stack\n").dropFirst().first)
+            let env = step.components(separatedBy: "        run: ").first ?? ""
+            for name in read.sorted() {
+                #expect(env.contains("\n          \(name): "), "deploy-\(topology.environment) does not set \(name), which stack.yml reads")
+            }
+        }
+        #expect(deploy.contains("BACKUP_S3_BUCKET: ${{ vars.BACKUP_S3_BUCKET }}"), "the bucket is a variable, not a secret")
+    }
+
     @Test func aSeventhServiceJoinsTheMatrix() throws {
         let (_, deploy) = try workflows(ProjectRendererFixtures.withSeventhService())
         #expect(matrixProducts(deploy).contains("rewards-service"))

@@ -89,7 +89,7 @@ extension SwarmStack {
         }
         variables += [("BACKUP_DIR", Self.backupFolder), ("RETENTION_DAYS", String(backup.retentionDays))]
         var environment = DockerYAML.environment(variables)
-        if offSiteBackups {
+        if topology.uploadsBackupsOffSite {
             // Not in the topology: the deploying shell names the bucket; empty keeps dumps local.
             let s3: [(String, YAMLValue)] = [
                 ("S3_BUCKET", .string("${BACKUP_S3_BUCKET:-}")),
@@ -119,11 +119,6 @@ extension SwarmStack {
         ], deploy: .init(kind: .stateful, resources: InfrastructureResources.backup, constraints: [dataNodes]))
     }
 
-    /// Off-site copies need both Spaces keys declared in the topology.
-    var offSiteBackups: Bool {
-        topology.hasSecret(InfrastructureSecrets.backupAccessKey) && topology.hasSecret(InfrastructureSecrets.backupSecretKey)
-    }
-
     // MARK: Notes
 
     mutating func addNotes() {
@@ -151,8 +146,11 @@ extension SwarmStack {
         if !topology.brokers.isEmpty {
             notes.append("Kafka topics are not created by the stack: scripts/deploy.sh runs kafka/create-topics.sh after deploying")
         }
-        if topology.datastores.contains(where: { $0.engine == .postgres && $0.backup != nil }), offSiteBackups {
-            notes.append("off-site backups upload to BACKUP_S3_BUCKET at BACKUP_S3_ENDPOINT (the topology names no bucket): export both when deploying")
+        if topology.uploadsBackupsOffSite {
+            notes.append(
+                "off-site backups upload to BACKUP_S3_BUCKET at BACKUP_S3_ENDPOINT (the topology names no bucket): "
+                    + "the deploy workflow exports both from the GitHub environment's variables; export them when deploying by hand"
+            )
         }
         if topology.ingress.tls == .letsencrypt {
             notes.append(

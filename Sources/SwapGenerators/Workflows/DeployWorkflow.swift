@@ -67,6 +67,18 @@ enum DeployWorkflow {
             #   REGISTRY_READ_TOKEN  its long-lived read:packages token; the Swarm pulls with it
             #                        (GITHUB_TOKEN expires with the job)
 
+            """ + offSiteVariables(targets)
+    }
+
+    /// Plain variables, not secrets: they name where dumps go, not how to get in.
+    private static func offSiteVariables(_ targets: [Target]) -> String {
+        let names = targets.filter(\.topology.uploadsBackupsOffSite).map(\.name)
+        guard !names.isEmpty else { return "" }
+        return """
+            # Variables of \(names.joined(separator: ", ")) (off-site database backups; unset keeps them on the node):
+            #   BACKUP_S3_BUCKET     the Spaces/S3 bucket of the dumps
+            #   BACKUP_S3_ENDPOINT   its endpoint, e.g. https://fra1.digitaloceanspaces.com
+
             """
     }
 
@@ -181,12 +193,7 @@ enum DeployWorkflow {
                 ]),
                 .map([
                     ("name", .string("Deploy the \(target.name) stack")),
-                    ("env", .map([
-                        // Every docker command of deploy.sh runs on the manager, over SSH.
-                        ("DOCKER_HOST", .string("ssh://${{ secrets.SWARM_HOST }}")),
-                        // stack.yml names every image <registry>/<product>:${SWAP_TAG}.
-                        ("SWAP_TAG", .string("sha-${{ github.sha }}")),
-                    ])),
+                    ("env", .map(deployEnvironment(target))),
                     ("run", .block("""
                         generated/\(target.name)/scripts/deploy.sh
                         docker service ls
@@ -200,6 +207,23 @@ enum DeployWorkflow {
                 ]),
             ])),
         ])
+    }
+
+    private static func deployEnvironment(_ target: Target) -> [(String, YAMLValue)] {
+        var variables: [(String, YAMLValue)] = [
+            // Every docker command of deploy.sh runs on the manager, over SSH.
+            ("DOCKER_HOST", .string("ssh://${{ secrets.SWARM_HOST }}")),
+            // stack.yml names every image <registry>/<product>:${SWAP_TAG}.
+            ("SWAP_TAG", .string("sha-${{ github.sha }}")),
+        ]
+        if target.topology.uploadsBackupsOffSite {
+            // The backup service's S3_BUCKET/S3_ENDPOINT; empty keeps the dumps on the node.
+            variables += [
+                ("BACKUP_S3_BUCKET", .string("${{ vars.BACKUP_S3_BUCKET }}")),
+                ("BACKUP_S3_ENDPOINT", .string("${{ vars.BACKUP_S3_ENDPOINT }}")),
+            ]
+        }
+        return variables
     }
 
     /// Key and pinned host key on disk, strict host checking, one multiplexed
