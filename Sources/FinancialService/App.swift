@@ -38,27 +38,19 @@ import SwapPostgres
 /// sender's recent transfers are counted in the ledger while the sender's
 /// wallet is locked, so the limit holds across replicas.
 public enum FinancialApp {
-    /// Reads the configuration (exit 2 with every problem listed), bootstraps
-    /// JSON logs, then runs the service until SIGTERM/SIGINT.
+    /// The `financial-service` process: see ``ServiceMain``.
     public static func run() async throws {
-        let configuration: FinancialConfiguration
-        do {
-            configuration = try FinancialConfiguration()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            exit(2)
-        }
-        JSONLogHandler.bootstrap(service: configuration.common.serviceName, level: configuration.common.logLevel)
-        let logger = Logger(label: configuration.common.serviceName)
-        logger.info("starting", metadata: ["librdkafka": "\(KafkaLibrary.version)", "currency": "\(configuration.currency)"])
-        let app = try await buildApplication(configuration: configuration, logger: logger)
-        try await app.runService()
+        try await ServiceMain.run(
+            configuration: { try FinancialConfiguration() },
+            startupDetails: { ServiceMain.kafkaDetails.merging(["currency": "\($0.currency)"]) { $1 } },
+            build: buildApplication
+        )
     }
 }
 
 /// Everything the financial service reads at start-up, named as `swapctl`
 /// generates it (SwapGenerators' ServiceEnvironment).
-public struct FinancialConfiguration: Sendable {
+public struct FinancialConfiguration: ServiceConfiguration {
     public var common: CommonConfiguration
     public var database: PostgresConfiguration
     public var kafkaBrokers: [String]
@@ -73,34 +65,16 @@ public struct FinancialConfiguration: Sendable {
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let reader = EnvironmentReader(environment)
-        var problems: [String] = []
         common = CommonConfiguration(reader: reader, defaultName: "financial")
-        if let database = common.database {
-            self.database = database
-        } else {
-            problems.append("DATABASE_HOST (or DATABASE_URL_FILE) is required")
-            database = PostgresConfiguration(host: "", user: "", database: "")
-        }
-        kafkaBrokers = (common.kafkaBrokers ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if kafkaBrokers.isEmpty { problems.append("KAFKA_BROKERS is required (host:port[,host:port...])") }
+        database = reader.postgres()
+        kafkaBrokers = reader.kafkaBrokers()
         currency = reader.string("CURRENCY", default: "USD")
         if !(currency.count == 3 && currency.allSatisfy { $0.isASCII && $0.isUppercase }) {
-            problems.append("CURRENCY must be a three-letter ISO 4217 code such as USD, found '\(currency)'")
+            reader.problem("CURRENCY must be a three-letter ISO 4217 code such as USD, found '\(currency)'")
         }
         holdAbove = reader.int("FRAUD_HOLD_ABOVE", default: 1_000_000, in: 1...Int(Int64.max))
         maxTransfersPerMinute = reader.int("FRAUD_MAX_PER_MINUTE", default: 60, in: 1...1_000_000_000)
-        databasePoolSize = reader.int("DATABASE_POOL_SIZE", default: 10, in: 1...500)
-        let all = reader.problems + problems
-        if !all.isEmpty { throw FinancialConfigurationError(service: common.serviceName, problems: all) }
-    }
-}
-
-/// Start-up configuration was incomplete or malformed: every problem, one per line.
-public struct FinancialConfigurationError: Error, CustomStringConvertible {
-    public var service: String
-    public var problems: [String]
-
-    public var description: String {
-        "\(service): invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        databasePoolSize = reader.databasePoolSize()
+        try reader.finish(service: common.serviceName)
     }
 }

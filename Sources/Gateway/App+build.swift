@@ -20,16 +20,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let tokens = AccessToken(secret: configuration.common.jwtSecret)
     let auth = AuthMiddleware(tokens: tokens)
 
-    let router = Router(context: ServiceRequestContext.self)
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: MetricsMiddleware(metrics: metrics))
-    HealthController(
-        upstreams: configuration.upstreams,
-        client: client,
-        probeTimeout: configuration.healthProbeTimeout,
-        checks: [.postgres(postgres), .redis(redis)],
-        metrics: metrics
-    ).add(to: router)
+    let health = AggregatedHealth(upstreams: configuration.upstreams, client: client, probeTimeout: configuration.healthProbeTimeout)
+    let router = ServiceRouter.make(metrics: metrics, checks: [.postgres(postgres), .redis(redis)]) { await health.response() }
     AuthController(
         repository: PostgresAuthRepository(pool: postgres),
         hasher: hasher,
@@ -45,12 +37,9 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
         proxy: ReverseProxy(client: client, settings: configuration.proxy, breakers: breakers)
     ).add(to: router, auth: auth)
 
-    var app = Application(
+    var app = ServiceApplication.make(
         router: router,
-        configuration: .init(
-            address: .hostname(configuration.common.host, port: configuration.common.port),
-            serverName: configuration.common.serviceName
-        ),
+        configuration: configuration.common,
         services: [
             ClosingService("postgres") { await postgres.close() },
             ClosingService("redis") { await redis.close() },

@@ -8,7 +8,7 @@ import SwapRedis
 /// Everything the gateway reads at start-up, named as `swapctl` generates it
 /// (SwapGenerators' ServiceEnvironment): the common settings, one upstream
 /// per `UPSTREAM_<NAME>_URL` (+ `_PREFIXES`), and the gateway's own knobs.
-public struct GatewayConfiguration: Sendable {
+public struct GatewayConfiguration: ServiceConfiguration {
     public var common: CommonConfiguration
     public var database: PostgresConfiguration
     public var redis: RedisConfiguration
@@ -28,25 +28,14 @@ public struct GatewayConfiguration: Sendable {
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let reader = EnvironmentReader(environment)
-        var extra = ProblemList()
         common = CommonConfiguration(reader: reader, defaultName: "gateway")
-        if let database = common.database {
-            self.database = database
-        } else {
-            extra.add("DATABASE_HOST (or DATABASE_URL_FILE) is required")
-            database = PostgresConfiguration(host: "", user: "", database: "")
-        }
-        if let url = common.redisURL, let redis = try? RedisConfiguration(url: url) {
-            self.redis = redis
-        } else {
-            extra.add(common.redisURL == nil ? "REDIS_URL is required" : "REDIS_URL must be redis://host[:port][/database]")
-            redis = RedisConfiguration()
-        }
-        accessTokenTTL = extra.seconds(reader, "ACCESS_TOKEN_TTL", default: 3600, in: 60...86_400)
-        refreshTokenTTL = extra.seconds(reader, "REFRESH_TOKEN_TTL", default: 30 * 86_400, in: 60...(365 * 86_400))
+        database = reader.postgres()
+        redis = reader.redis()
+        accessTokenTTL = reader.seconds("ACCESS_TOKEN_TTL", default: 3600, in: 60...86_400)
+        refreshTokenTTL = reader.seconds("REFRESH_TOKEN_TTL", default: 30 * 86_400, in: 60...(365 * 86_400))
         bcryptCost = UInt8(reader.int("BCRYPT_COST", default: 10, in: 4...16))
         rateLimit = RateLimitSettings(
-            perSecond: extra.double(reader, "RATE_LIMIT_PER_USER_RPS", default: 10, in: 0.01...100_000),
+            perSecond: reader.double("RATE_LIMIT_PER_USER_RPS", default: 10, in: 0.01...100_000),
             burst: reader.int("RATE_LIMIT_PER_USER_BURST", default: 30, in: 1...1_000_000)
         )
         proxy = ProxySettings(
@@ -59,62 +48,32 @@ public struct GatewayConfiguration: Sendable {
             coolDown: reader.duration("BREAKER_COOL_DOWN", default: .seconds(10))
         )
         healthProbeTimeout = reader.duration("HEALTH_PROBE_TIMEOUT", default: .milliseconds(1500))
-        upstreams = Upstream.parse(environment: environment, problems: &extra)
-        let problems = reader.problems + extra.items
-        if !problems.isEmpty {
-            throw ConfigurationError(service: common.serviceName, problems: problems)
-        }
+        upstreams = Upstream.parse(environment: environment, problems: reader)
+        try reader.finish(service: common.serviceName)
     }
 }
 
-/// The gateway process: configuration, JSON logs, then the application
-/// until SIGTERM/SIGINT.
 public enum GatewayApp {
+    /// The `gateway` process: see ``ServiceMain``.
     public static func run() async throws {
-        let configuration: GatewayConfiguration
-        do {
-            configuration = try GatewayConfiguration()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            exit(2)
-        }
-        JSONLogHandler.bootstrap(service: configuration.common.serviceName, level: configuration.common.logLevel)
-        let logger = Logger(label: configuration.common.serviceName)
-        let app = try await buildApplication(configuration: configuration, logger: logger)
-        try await app.runService()
+        try await ServiceMain.run(configuration: { try GatewayConfiguration() }, build: buildApplication)
     }
 }
 
-/// Problems found beyond what ``EnvironmentReader`` checks, reported with its own.
-struct ProblemList {
-    private(set) var items: [String] = []
-
-    mutating func add(_ problem: String) {
-        items.append(problem)
-    }
-
+extension EnvironmentReader {
     /// Seconds as a bare integer (`3600`, as Supabase's JWT_EXP) or a duration (`1h`).
-    mutating func seconds(_ reader: EnvironmentReader, _ name: String, default fallback: Int, in range: ClosedRange<Int>) -> Duration {
-        guard let text = reader.optionalString(name) else { return .seconds(fallback) }
+    func seconds(_ name: String, default fallback: Int, in range: ClosedRange<Int>) -> Duration {
+        guard let text = optionalString(name) else { return .seconds(fallback) }
         let seconds: Int
         if let whole = Int(text) {
             seconds = whole
         } else {
-            seconds = Int(reader.duration(name, default: .seconds(fallback)).components.seconds)
+            seconds = Int(duration(name, default: .seconds(fallback)).components.seconds)
         }
         guard range.contains(seconds) else {
-            add("\(name) must be between \(range.lowerBound) and \(range.upperBound) seconds, found '\(text)'")
+            problem("\(name) must be between \(range.lowerBound) and \(range.upperBound) seconds, found '\(text)'")
             return .seconds(fallback)
         }
         return .seconds(seconds)
-    }
-
-    mutating func double(_ reader: EnvironmentReader, _ name: String, default fallback: Double, in range: ClosedRange<Double>) -> Double {
-        guard let text = reader.optionalString(name) else { return fallback }
-        guard let value = Double(text), value.isFinite, range.contains(value) else {
-            add("\(name) must be a number in \(range.lowerBound)...\(range.upperBound), found '\(text)'")
-            return fallback
-        }
-        return value
     }
 }

@@ -20,9 +20,9 @@ public func buildApplication(configuration: MapConfiguration, logger: Logger) as
     ListingsController(repository: repository, cache: cache).add(to: api.group("/listings"))
     TilesController(repository: repository, cache: cache).add(to: api.group("/tiles"))
 
-    var app = Application(
+    var app = ServiceApplication.make(
         router: router,
-        configuration: .init(address: .hostname(common.host, port: common.port), serverName: common.serviceName),
+        configuration: common,
         services: [
             ClosingService("postgres") { await postgres.close() },
             ClosingService("redis") { await redis.close() },

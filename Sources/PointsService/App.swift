@@ -22,27 +22,19 @@ import SwapPostgres
 /// transaction (with the `Idempotency-Key` record); balances never go below
 /// zero (also a CHECK constraint).
 public enum PointsApp {
-    /// Reads the configuration (exit 2 with every problem listed), bootstraps
-    /// JSON logs, then runs the service until SIGTERM/SIGINT.
+    /// The `points-service` process: see ``ServiceMain``.
     public static func run() async throws {
-        let configuration: PointsConfiguration
-        do {
-            configuration = try PointsConfiguration()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            exit(2)
-        }
-        JSONLogHandler.bootstrap(service: configuration.common.serviceName, level: configuration.common.logLevel)
-        let logger = Logger(label: configuration.common.serviceName)
-        logger.info("starting", metadata: ["librdkafka": "\(KafkaLibrary.version)", "points_unit": "\(configuration.unit)"])
-        let app = try await buildApplication(configuration: configuration, logger: logger)
-        try await app.runService()
+        try await ServiceMain.run(
+            configuration: { try PointsConfiguration() },
+            startupDetails: { ServiceMain.kafkaDetails.merging(["points_unit": "\($0.unit)"]) { $1 } },
+            build: buildApplication
+        )
     }
 }
 
 /// Everything the points service reads at start-up, named as `swapctl`
 /// generates it (SwapGenerators' ServiceEnvironment).
-public struct PointsConfiguration: Sendable {
+public struct PointsConfiguration: ServiceConfiguration {
     public var common: CommonConfiguration
     public var database: PostgresConfiguration
     public var kafkaBrokers: [String]
@@ -58,37 +50,14 @@ public struct PointsConfiguration: Sendable {
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let reader = EnvironmentReader(environment)
-        var problems: [String] = []
         common = CommonConfiguration(reader: reader, defaultName: "points")
-        if let database = common.database {
-            self.database = database
-        } else {
-            problems.append("DATABASE_HOST (or DATABASE_URL_FILE) is required")
-            database = PostgresConfiguration(host: "", user: "", database: "")
-        }
-        kafkaBrokers = (common.kafkaBrokers ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if kafkaBrokers.isEmpty { problems.append("KAFKA_BROKERS is required (host:port[,host:port...])") }
-        consumerGroup = common.kafkaConsumerGroup ?? ""
-        if consumerGroup.isEmpty { problems.append("KAFKA_CONSUMER_GROUP is required") }
-        let topics = common.kafkaTopics.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        self.topics = topics.isEmpty ? [PointsAwarder.sourceTopic] : topics
+        database = reader.postgres()
+        kafkaBrokers = reader.kafkaBrokers()
+        consumerGroup = reader.kafkaConsumerGroup()
+        topics = reader.kafkaTopics(default: [PointsAwarder.sourceTopic])
         unit = reader.int("POINTS_UNIT", default: 100, in: 1...100_000_000)
-        sessionTimeout = reader.duration("KAFKA_SESSION_TIMEOUT", default: .seconds(10))
-        if sessionTimeout < .seconds(1) || sessionTimeout > .seconds(300) {
-            problems.append("KAFKA_SESSION_TIMEOUT must be between 1s and 300s")
-        }
-        databasePoolSize = reader.int("DATABASE_POOL_SIZE", default: 10, in: 1...500)
-        let all = reader.problems + problems
-        if !all.isEmpty { throw PointsConfigurationError(service: common.serviceName, problems: all) }
-    }
-}
-
-/// Start-up configuration was incomplete or malformed: every problem, one per line.
-public struct PointsConfigurationError: Error, CustomStringConvertible {
-    public var service: String
-    public var problems: [String]
-
-    public var description: String {
-        "\(service): invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        sessionTimeout = reader.kafkaSessionTimeout()
+        databasePoolSize = reader.databasePoolSize()
+        try reader.finish(service: common.serviceName)
     }
 }

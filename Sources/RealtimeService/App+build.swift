@@ -46,9 +46,9 @@ public func buildApplication(configuration: RealtimeConfiguration, logger: Logge
         PresenceHeartbeat(presence: presence, hub: hub, ttl: configuration.presenceTTL, logger: logger),
     ]
     if configuration.consumesEvents {
-        var consumer = KafkaConsumerConfiguration(bootstrapServers: configuration.kafkaBrokers, groupID: configuration.consumerGroup, clientID: name)
-        consumer.sessionTimeout = configuration.sessionTimeout
-        consumer.heartbeatInterval = min(.seconds(3), configuration.sessionTimeout / 3)
+        let consumer = KafkaConsumerConfiguration.member(
+            of: configuration.consumerGroup, brokers: configuration.kafkaBrokers, service: name, sessionTimeout: configuration.sessionTimeout
+        )
         let fanout = EventFanout(streams: streams, logger: logger)
         services.append(KafkaEventConsumer(configuration: consumer, topics: configuration.topics, metrics: metrics, logger: logger) { event in
             try await fanout.handle(event)
@@ -92,12 +92,6 @@ public struct RealtimeApplication: Service {
 
     public func run() async throws {
         let group = ServiceGroup(configuration: .init(services: [application, goingAway], logger: logger))
-        try await group.run()
-    }
-
-    /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
-    public func runService() async throws {
-        let group = ServiceGroup(configuration: .init(services: [self], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -64,32 +64,22 @@ import SwapRedis
 /// then the HTTP server drains, the consumer finishes the event in hand and
 /// leaves the group, and the Redis pool and Kafka admin close.
 public enum RealtimeApp {
-    /// Reads the configuration (exit 2 with every problem listed), bootstraps
-    /// JSON logs, then runs the service until SIGTERM/SIGINT.
+    /// The `realtime-service` process: see ``ServiceMain``.
     public static func run() async throws {
-        let configuration: RealtimeConfiguration
-        do {
-            configuration = try RealtimeConfiguration()
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            exit(2)
-        }
-        JSONLogHandler.bootstrap(service: configuration.common.serviceName, level: configuration.common.logLevel)
-        let logger = Logger(label: configuration.common.serviceName)
-        logger.info("starting", metadata: [
-            "librdkafka": "\(KafkaLibrary.version)", "replay_window": "\(configuration.replayWindow)",
-            "consumer": "\(configuration.consumesEvents)",
-        ])
-        try KafkaLibrary.checkVersion()
-        let app = try buildApplication(configuration: configuration, logger: logger)
-        try await app.runService()
+        try await ServiceMain.run(
+            configuration: { try RealtimeConfiguration() },
+            startupDetails: {
+                ServiceMain.kafkaDetails.merging(["replay_window": "\($0.replayWindow)", "consumer": "\($0.consumesEvents)"]) { $1 }
+            },
+            build: { configuration, logger in try buildApplication(configuration: configuration, logger: logger) }
+        )
     }
 }
 
 /// Everything the real-time service reads at start-up, named as `swapctl`
 /// generates it (SwapGenerators' ServiceEnvironment; `replay_window` and
 /// `idle_timeout` are the topology's settings).
-public struct RealtimeConfiguration: Sendable {
+public struct RealtimeConfiguration: ServiceConfiguration {
     public var common: CommonConfiguration
     public var redis: RedisConfiguration
     public var kafkaBrokers: [String]
@@ -118,58 +108,21 @@ public struct RealtimeConfiguration: Sendable {
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let reader = EnvironmentReader(environment)
-        var problems: [String] = []
         common = CommonConfiguration(reader: reader, defaultName: "realtime")
-        redis = RedisConfiguration()
-        if let url = common.redisURL {
-            do {
-                redis = try RedisConfiguration(url: url)
-            } catch {
-                problems.append("REDIS_URL must look like redis://host:port[/db]")
-            }
-        } else {
-            problems.append("REDIS_URL is required")
-        }
-        kafkaBrokers = (common.kafkaBrokers ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if kafkaBrokers.isEmpty { problems.append("KAFKA_BROKERS is required (host:port[,host:port...])") }
-        switch environment["KAFKA_CONSUMER_ENABLED"]?.lowercased() {
-        case nil, "", "true", "1", "yes", "on": consumesEvents = true
-        case "false", "0", "no", "off": consumesEvents = false
-        case let other?:
-            problems.append("KAFKA_CONSUMER_ENABLED must be true or false, found '\(other)'")
-            consumesEvents = true
-        }
-        consumerGroup = common.kafkaConsumerGroup ?? ""
-        if consumerGroup.isEmpty, consumesEvents { problems.append("KAFKA_CONSUMER_GROUP is required") }
-        let topics = common.kafkaTopics.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        self.topics = topics.isEmpty ? Self.defaultTopics : topics
-        replayWindow = reader.duration("REPLAY_WINDOW", default: .seconds(15 * 60))
-        if replayWindow < .seconds(600) || replayWindow > .seconds(86_400) {
-            problems.append("REPLAY_WINDOW must be between 10m (API.md keeps events at least 10 minutes) and 24h")
-        }
-        idleTimeout = reader.duration("IDLE_TIMEOUT", default: .seconds(60))
-        if idleTimeout < .seconds(2) || idleTimeout > .seconds(3600) { problems.append("IDLE_TIMEOUT must be between 2s and 1h") }
+        redis = reader.redis()
+        kafkaBrokers = reader.kafkaBrokers()
+        consumesEvents = reader.bool("KAFKA_CONSUMER_ENABLED", default: true)
+        consumerGroup = consumesEvents ? reader.kafkaConsumerGroup() : ""
+        topics = reader.kafkaTopics(default: Self.defaultTopics)
+        replayWindow = reader.duration(
+            "REPLAY_WINDOW", default: .seconds(15 * 60), in: .seconds(600)...(.seconds(86_400)), why: "API.md keeps events at least 10 minutes"
+        )
+        idleTimeout = reader.duration("IDLE_TIMEOUT", default: .seconds(60), in: .seconds(2)...(.seconds(3600)))
         queueLimit = reader.int("OUTBOUND_QUEUE_LIMIT", default: 256, in: 1...100_000)
-        stallTimeout = reader.duration("OUTBOUND_STALL_TIMEOUT", default: .seconds(5))
-        if stallTimeout > .seconds(300) { problems.append("OUTBOUND_STALL_TIMEOUT must be at most 5m") }
-        presenceTTL = reader.duration("PRESENCE_TTL", default: .seconds(30))
-        if presenceTTL < .seconds(3) || presenceTTL > .seconds(3600) { problems.append("PRESENCE_TTL must be between 3s and 1h") }
-        sessionTimeout = reader.duration("KAFKA_SESSION_TIMEOUT", default: .seconds(10))
-        if sessionTimeout < .seconds(1) || sessionTimeout > .seconds(300) {
-            problems.append("KAFKA_SESSION_TIMEOUT must be between 1s and 300s")
-        }
+        stallTimeout = reader.duration("OUTBOUND_STALL_TIMEOUT", default: .seconds(5), in: .zero...(.seconds(300)))
+        presenceTTL = reader.duration("PRESENCE_TTL", default: .seconds(30), in: .seconds(3)...(.seconds(3600)))
+        sessionTimeout = reader.kafkaSessionTimeout()
         redisPoolSize = reader.int("REDIS_POOL_SIZE", default: 16, in: 1...1000)
-        let all = reader.problems + problems
-        if !all.isEmpty { throw RealtimeConfigurationError(service: common.serviceName, problems: all) }
-    }
-}
-
-/// Start-up configuration was incomplete or malformed: every problem, one per line.
-public struct RealtimeConfigurationError: Error, CustomStringConvertible {
-    public var service: String
-    public var problems: [String]
-
-    public var description: String {
-        "\(service): invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        try reader.finish(service: common.serviceName)
     }
 }

@@ -282,7 +282,7 @@ struct FinancialAPITests {
         do {
             _ = try FinancialConfiguration(environment: ["CURRENCY": "usd", "FRAUD_MAX_PER_MINUTE": "0"])
             Issue.record("an empty environment must be refused")
-        } catch let error as FinancialConfigurationError {
+        } catch let error as ConfigurationError {
             let text = error.description
             for expected in ["PORT", "JWT_SECRET_FILE", "DATABASE_HOST", "KAFKA_BROKERS", "CURRENCY", "FRAUD_MAX_PER_MINUTE"] {
                 #expect(text.contains(expected), "\(expected) missing from: \(text)")

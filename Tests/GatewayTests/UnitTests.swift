@@ -1,5 +1,6 @@
 import Foundation
 @testable import Gateway
+import ServiceKit
 import Testing
 
 @Suite struct CircuitBreakerTests {
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func upstreamsFromTheEnvironmentAndLongestPrefixWins() throws {
-        var problems = ProblemList()
+        let problems = EnvironmentReader([:])
         let upstreams = Upstream.parse(environment: [
             "UPSTREAM_FINANCIAL_URL": "http://financial:3002",
             "UPSTREAM_FINANCIAL_PREFIXES": "/api/v1/wallet, /api/v1/transfers/",
@@ -59,8 +60,8 @@ import Testing
             "UPSTREAM_REAL_TIME_PREFIXES": "/api/v1/presence",
             "UPSTREAM_WALLETX_URL": "http://walletx:1",
             "UPSTREAM_WALLETX_PREFIXES": "/api/v1/wallet/special",
-        ], problems: &problems)
-        #expect(problems.items.isEmpty)
+        ], problems: problems)
+        #expect(problems.problems.isEmpty)
         #expect(upstreams.map(\.name) == ["financial", "real_time", "walletx"])
         #expect(upstreams[0].prefixes == ["/api/v1/wallet", "/api/v1/transfers"])
         #expect(upstreams[1].baseURL == "http://realtime:3100")
@@ -73,12 +74,12 @@ import Testing
     }
 
     @Test func duplicatePrefixesAreRefused() {
-        var problems = ProblemList()
+        let problems = EnvironmentReader([:])
         _ = Upstream.parse(environment: [
             "UPSTREAM_A_URL": "http://a:1", "UPSTREAM_A_PREFIXES": "/api/v1/x",
             "UPSTREAM_B_URL": "http://b:1", "UPSTREAM_B_PREFIXES": "/api/v1/x,/health",
-        ], problems: &problems)
-        #expect(problems.items.count == 2)
+        ], problems: problems)
+        #expect(problems.problems.count == 2)
     }
 }
 

@@ -66,10 +66,10 @@ struct RealtimeUnitTests {
     }
 
     @Test func configurationListsEveryProblemAtOnce() {
-        #expect(throws: RealtimeConfigurationError.self) { try RealtimeConfiguration(environment: [:]) }
+        #expect(throws: ConfigurationError.self) { try RealtimeConfiguration(environment: [:]) }
         do {
             _ = try RealtimeConfiguration(environment: ["PORT": "x", "REPLAY_WINDOW": "5m", "KAFKA_CONSUMER_ENABLED": "maybe"])
-        } catch let error as RealtimeConfigurationError {
+        } catch let error as ConfigurationError {
             let text = error.problems.joined(separator: "\n")
             for name in ["PORT", "JWT_SECRET_FILE", "REDIS_URL", "KAFKA_BROKERS", "REPLAY_WINDOW", "KAFKA_CONSUMER_ENABLED"] {
                 #expect(text.contains(name), "\(name) missing from \(text)")

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import ServiceKit
 import SwapKafka
+import SwapRedis
 import Testing
 
 @Suite("Access tokens")
@@ -68,6 +69,7 @@ struct EnvironmentReaderTests {
             "SHUTDOWN_GRACE_PERIOD": "soon",
         ])
         _ = CommonConfiguration(reader: reader, defaultName: "financial")
+        _ = reader.postgres()
         let error = #expect(throws: ConfigurationError.self) { try reader.finish(service: "financial") }
         let problems = try #require(error?.problems)
         #expect(problems.contains { $0.hasPrefix("PORT must be an integer in 1...65535") })
@@ -89,8 +91,54 @@ struct EnvironmentReaderTests {
         try reader.finish(service: "financial")
         #expect(configuration.jwtSecret == "s3cret")
         #expect(configuration.port == 3002)
-        #expect(configuration.kafkaTopics == ["a", "b"])
-        #expect(configuration.database == nil)
+        #expect(reader.kafkaTopics(default: ["c"]) == ["a", "b"])
+        #expect(reader.problems.isEmpty)
+    }
+
+    @Test func readsTheDependenciesAServiceUses() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("db-url-\(UUID().uuidString)")
+        try "postgres://swap@db.internal:25060/swap?sslmode=require\n".write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let reader = EnvironmentReader([
+            "DATABASE_URL_FILE": url.path, "REDIS_URL": "redis://cache:6380/2", "KAFKA_BROKERS": " k1:9092, ,k2:9092 ",
+            "KAFKA_CONSUMER_GROUP": "points", "KAFKA_SESSION_TIMEOUT": "3s",
+        ])
+        _ = reader.postgres()
+        let redis = reader.redis()
+        #expect(redis.host == "cache" && redis.port == 6380 && redis.database == 2)
+        #expect(reader.kafkaBrokers() == ["k1:9092", "k2:9092"])
+        #expect(reader.kafkaConsumerGroup() == "points")
+        #expect(reader.kafkaTopics(default: ["financial.transactions"]) == ["financial.transactions"])
+        #expect(reader.kafkaSessionTimeout() == .seconds(3))
+        #expect(reader.databasePoolSize() == 10)
+        try reader.finish(service: "points")
+        let consumer = KafkaConsumerConfiguration.member(of: "points", brokers: ["k1:9092"], service: "points", sessionTimeout: .seconds(6))
+        #expect(consumer.sessionTimeout == .seconds(6) && consumer.heartbeatInterval == .seconds(2))
+    }
+
+    @Test func reportsEveryMissingOrMalformedDependency() throws {
+        let managed = EnvironmentReader(["DATABASE_URL_FILE": "/nonexistent/database-url"])
+        _ = managed.postgres()
+        #expect(managed.problems == ["DATABASE_URL_FILE names /nonexistent/database-url, which cannot be read"])
+        let reader = EnvironmentReader([
+            "REDIS_URL": "http://cache", "KAFKA_SESSION_TIMEOUT": "10m", "KAFKA_CONSUMER_ENABLED": "maybe", "REPLAY_WINDOW": "90s",
+        ])
+        _ = reader.postgres()
+        _ = reader.redis()
+        _ = reader.kafkaBrokers()
+        _ = reader.kafkaConsumerGroup()
+        #expect(reader.kafkaSessionTimeout() == .seconds(10), "an out-of-range value falls back to the default")
+        _ = reader.bool("KAFKA_CONSUMER_ENABLED", default: true)
+        _ = reader.duration("REPLAY_WINDOW", default: .seconds(900), in: .seconds(600)...(.seconds(86_400)), why: "replayable for 10 minutes")
+        #expect(reader.problems == [
+            "DATABASE_HOST (or DATABASE_URL_FILE) is required",
+            "REDIS_URL must be redis://[[user]:password@]host[:port][/database], found 'http://cache'",
+            "KAFKA_BROKERS is required (host:port[,host:port...])",
+            "KAFKA_CONSUMER_GROUP is required",
+            "KAFKA_SESSION_TIMEOUT must be between 1s and 5m, found '10m'",
+            "KAFKA_CONSUMER_ENABLED must be true or false, found 'maybe'",
+            "REPLAY_WINDOW must be between 10m and 1d (replayable for 10 minutes), found '90s'",
+        ])
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 
 /// A service the gateway forwards to: `UPSTREAM_<NAME>_URL` and the path
 /// prefixes it owns, `UPSTREAM_<NAME>_PREFIXES` (comma-separated, such as
@@ -18,20 +19,20 @@ public struct Upstream: Sendable, Hashable {
     }
 
     /// Every `UPSTREAM_*_URL` of the environment, sorted by name; problems are collected, not thrown.
-    static func parse(environment: [String: String], problems: inout ProblemList) -> [Upstream] {
+    static func parse(environment: [String: String], problems: EnvironmentReader) -> [Upstream] {
         var upstreams: [Upstream] = []
         var owners: [String: String] = [:]
         let urlNames = Set(environment.keys.compactMap { middle(of: $0, suffix: "_URL") })
         for key in environment.keys.sorted() {
             if let name = middle(of: key, suffix: "_PREFIXES"), !urlNames.contains(name) {
-                problems.add("\(key) is set but UPSTREAM_\(name)_URL is not")
+                problems.problem("\(key) is set but UPSTREAM_\(name)_URL is not")
             }
         }
         for name in urlNames.sorted() {
             let urlKey = "UPSTREAM_\(name)_URL"
             let text = environment[urlKey] ?? ""
             guard let baseURL = normalisedBaseURL(text) else {
-                problems.add("\(urlKey) must be an http:// or https:// URL with a host and no path, found '\(text)'")
+                problems.problem("\(urlKey) must be an http:// or https:// URL with a host and no path, found '\(text)'")
                 continue
             }
             var prefixes: [String] = []
@@ -40,11 +41,11 @@ public struct Upstream: Sendable, Hashable {
                 var prefix = raw.trimmingCharacters(in: .whitespaces)
                 while prefix.count > 1, prefix.hasSuffix("/") { prefix.removeLast() }
                 guard prefix.hasPrefix("/api/"), !prefix.contains(where: { $0 == "?" || $0 == "#" || $0 == " " }) else {
-                    problems.add("\(prefixKey): '\(prefix)' must be a path under /api/")
+                    problems.problem("\(prefixKey): '\(prefix)' must be a path under /api/")
                     continue
                 }
                 if let owner = owners[prefix] {
-                    problems.add("\(prefixKey): '\(prefix)' is already routed to \(owner)")
+                    problems.problem("\(prefixKey): '\(prefix)' is already routed to \(owner)")
                     continue
                 }
                 owners[prefix] = name.lowercased()

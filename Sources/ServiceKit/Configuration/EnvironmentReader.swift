@@ -23,6 +23,37 @@ public final class EnvironmentReader: @unchecked Sendable {
         values[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// Records a problem the caller found (a combination of settings, say),
+    /// reported with the reader's own.
+    public func problem(_ text: String) {
+        problems.append(text)
+    }
+
+    /// A comma-separated list, items trimmed, empty items dropped; `[]` when unset.
+    public func list(_ name: String) -> [String] {
+        (optionalString(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    public func bool(_ name: String, default fallback: Bool) -> Bool {
+        switch optionalString(name)?.lowercased() {
+        case nil: return fallback
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        case let other?:
+            problems.append("\(name) must be true or false, found '\(other)'")
+            return fallback
+        }
+    }
+
+    public func double(_ name: String, default fallback: Double, in range: ClosedRange<Double>) -> Double {
+        guard let text = optionalString(name) else { return fallback }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            problems.append("\(name) must be a number in \(range.lowerBound)...\(range.upperBound), found '\(text)'")
+            return fallback
+        }
+        return value
+    }
+
     public func int(_ name: String, default fallback: Int? = nil, in range: ClosedRange<Int> = Int.min...Int.max) -> Int {
         guard let text = optionalString(name) else {
             if let fallback { return fallback }
@@ -47,6 +78,26 @@ public final class EnvironmentReader: @unchecked Sendable {
             return fallback
         }
         return .milliseconds(amount * unit.1)
+    }
+
+    /// A duration that must lie within `range`; `why` explains a bound that is not obvious.
+    public func duration(_ name: String, default fallback: Duration, in range: ClosedRange<Duration>, why: String? = nil) -> Duration {
+        let value = duration(name, default: fallback)
+        guard range.contains(value) else {
+            let bounds = "between \(Self.text(range.lowerBound)) and \(Self.text(range.upperBound))"
+            problems.append("\(name) must be \(bounds)\(why.map { " (\($0))" } ?? ""), found '\(optionalString(name) ?? "")'")
+            return fallback
+        }
+        return value
+    }
+
+    /// `90s`, `10m`, `24h`: the largest unit that divides the duration, as the topology writes it.
+    static func text(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where milliseconds % size == 0 && milliseconds >= size {
+            return "\(milliseconds / size)\(unit)"
+        }
+        return "\(milliseconds)ms"
     }
 
     /// The contents of the file named by `NAME_FILE`, without a trailing newline.

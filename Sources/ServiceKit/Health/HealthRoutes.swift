@@ -15,14 +15,18 @@ public struct ReadinessCheck: Sendable {
 /// `/health` (liveness, no dependency calls), `/ready` (every dependency,
 /// probed concurrently with a deadline) and `/metrics` (Prometheus text).
 public enum HealthRoutes {
+    /// `health` answers `/health` instead of the plain liveness reply (the
+    /// gateway's aggregates the services' readiness there).
     public static func add(
         to router: Router<ServiceRequestContext>,
         checks: [ReadinessCheck],
         metrics: ServiceMetrics,
-        timeout: Duration = .seconds(2)
+        timeout: Duration = .seconds(2),
+        health: (@Sendable () async -> Response)? = nil
     ) {
         router.get("/health") { _, _ in
-            jsonResponse(.ok, ["status": "ok"])
+            if let health { return await health() }
+            return jsonResponse(.ok, ["status": "ok"])
         }
         router.get("/ready") { _, _ in
             let results = await probe(checks, timeout: timeout)
@@ -66,7 +70,8 @@ public enum HealthRoutes {
         }
     }
 
-    static func jsonResponse(_ status: HTTPResponse.Status, _ body: [String: Any]) -> Response {
+    /// A JSON object with sorted keys, for health replies.
+    public static func jsonResponse(_ status: HTTPResponse.Status, _ body: [String: Any]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -6,11 +6,14 @@ import ServiceLifecycle
 /// outermost, then metrics, then `/health`, `/ready`, `/metrics`; the
 /// service adds its own routes (usually behind ``AuthMiddleware``).
 public enum ServiceRouter {
-    public static func make(metrics: ServiceMetrics, checks: [ReadinessCheck]) -> Router<ServiceRequestContext> {
+    /// `health`, when given, answers `/health` (see ``HealthRoutes``).
+    public static func make(
+        metrics: ServiceMetrics, checks: [ReadinessCheck], health: (@Sendable () async -> Response)? = nil
+    ) -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        HealthRoutes.add(to: router, checks: checks, metrics: metrics)
+        HealthRoutes.add(to: router, checks: checks, metrics: metrics, health: health)
         return router
     }
 }
@@ -24,7 +27,7 @@ public enum ServiceApplication {
         configuration: CommonConfiguration,
         services: [any Service],
         logger: Logger
-    ) -> some ApplicationProtocol {
+    ) -> Application<RouterResponder<ServiceRequestContext>> {
         Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serviceName),
