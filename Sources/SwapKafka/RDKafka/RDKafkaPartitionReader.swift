@@ -74,42 +74,10 @@ extension KafkaPartitionReader {
                     open[key] = nil
                     continue
                 }
-                messages.append(copyMessage(message))
+                messages.append(KafkaConsumerMessage(copying: message))
                 if message.pointee.offset + 1 >= range.end { open[key] = nil }
             }
             return messages
         }
-    }
-
-    /// Copies a message out of librdkafka's memory (the same copy the
-    /// consumer makes; kept here so the consumer's file stays untouched).
-    private static func copyMessage(_ pointer: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaConsumerMessage {
-        let message = pointer.pointee
-        let topic = message.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-        let key = message.key.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: message.key_len)) }
-        let value = message.payload.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: message.len)) } ?? []
-
-        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let milliseconds = rd_kafka_message_timestamp(pointer, &timestampType)
-        let timestamp = timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || milliseconds < 0
-            ? nil : Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-
-        var headers: [KafkaHeader] = []
-        var cHeaders: OpaquePointer?
-        if rd_kafka_message_headers(pointer, &cHeaders) == RD_KAFKA_RESP_ERR_NO_ERROR, let cHeaders {
-            var index = 0
-            var name: UnsafePointer<CChar>?
-            var bytes: UnsafeRawPointer?
-            var size = 0
-            while rd_kafka_header_get_all(cHeaders, index, &name, &bytes, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                let value = bytes.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: size)) }
-                headers.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: value))
-                index += 1
-            }
-        }
-        return KafkaConsumerMessage(
-            topic: topic, partition: Int(message.partition), offset: message.offset,
-            key: key, value: value, headers: headers, timestamp: timestamp
-        )
     }
 }
