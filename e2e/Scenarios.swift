@@ -12,7 +12,7 @@ enum Scenarios {
         Scenario(name: "newcomer's journey", run: newcomersJourney),
         Scenario(name: "security: no token is 401 on every /api/ route", run: noTokenIs401),
         Scenario(name: "security: forged tokens are 401", run: forgedTokens),
-        Scenario(name: "security: another user's conversation is 404", run: foreignConversation),
+        Scenario(name: "security: another user's conversation and listing are 404", run: foreignResources),
         Scenario(name: "security: HTTP redirects to HTTPS", run: httpRedirects),
         Scenario(name: "health: aggregated /health is 200 with every service ready", run: healthAllReady),
         Scenario(name: "bank invariant under concurrent idempotent transfers", timeLimit: .seconds(180), run: bankInvariant),
@@ -147,7 +147,7 @@ enum Scenarios {
         }
     }
 
-    @Sendable static func foreignConversation(_ stack: Stack) async throws {
+    @Sendable static func foreignResources(_ stack: Stack) async throws {
         let a = try await stack.signup("owner"), b = try await stack.signup("peer"), eve = try await stack.signup("eve")
         let opened = try await stack.call(.POST, "/api/v1/conversations", token: a.token, json: ["participant_id": b.id], status: 201)
         guard let id = (opened["conversation"] as? [String: Any])?["id"] as? String else { throw Failure("no conversation in \(opened)") }
@@ -157,6 +157,17 @@ enum Scenarios {
         let listed = try await stack.call(.GET, "/api/v1/conversations", token: eve.token, status: 200)
         try expect((listed["items"] as? [Any])?.isEmpty == true, "eve lists conversations: \(listed)")
         try await stack.call(.GET, "/api/v1/conversations/\(id)/messages", token: b.token, status: 200)
+        let said = try await stack.call(.POST, "/api/v1/conversations/\(id)/messages", token: a.token,
+                                        json: ["body": "hello", "client_message_id": UUID().uuidString], status: 201)
+        let messageID = (said["message"] as? [String: Any])?["id"] as? String ?? ""
+        try await stack.call(.POST, "/api/v1/conversations/\(id)/read", token: eve.token, json: ["up_to_message_id": messageID], status: 404)
+        // Listings are public to read, but only the owner may delete one.
+        let created = try await stack.call(.POST, "/api/v1/listings", token: a.token, json: ["title": "Bike", "lat": 48.85, "lon": 2.35], status: 201)
+        guard let listing = (created["listing"] as? [String: Any])?["id"] as? String else { throw Failure("no listing in \(created)") }
+        try await stack.call(.DELETE, "/api/v1/listings/\(listing)", token: eve.token, status: 404)
+        try await stack.call(.GET, "/api/v1/listings/\(listing)", token: eve.token, status: 200)
+        try await stack.call(.DELETE, "/api/v1/listings/\(listing)", token: a.token, status: 204)
+        try await stack.call(.GET, "/api/v1/listings/\(listing)", token: eve.token, status: 404)
     }
 
     @Sendable static func httpRedirects(_ stack: Stack) async throws {
