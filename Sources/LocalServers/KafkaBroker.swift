@@ -1,13 +1,12 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// A throwaway Kafka-compatible broker: Tansu with memory storage, listening
 /// and advertising 127.0.0.1 on a free port.
 ///
 /// Tansu keeps topics in memory, so a restart starts empty; simulate an
 /// outage with ``pause()`` / ``resume()`` instead.
-public final class KafkaBroker: Sendable {
+public final class KafkaBroker: LocalServer {
     /// How to start the broker.
     public struct Options: Sendable {
         /// The `tansu` binary; see ``KafkaBroker/locateTansu(packageRoot:)`` when nil.
@@ -28,7 +27,7 @@ public final class KafkaBroker: Sendable {
     public let directory: URL
     private let executable: String
     private let options: Options
-    private let current = Mutex<ChildProcess?>(nil)
+    private let slot = ProcessSlot()
 
     private init(port: Int, directory: URL, executable: String, options: Options) {
         self.port = port
@@ -41,7 +40,7 @@ public final class KafkaBroker: Sendable {
     public var bootstrapServers: String { "\(self.host):\(self.port)" }
 
     /// The running broker process.
-    public var process: ChildProcess? { self.current.withLock { $0 } }
+    public var process: ChildProcess? { self.slot.process }
 
     /// Finds Tansu: `$SWAP_TANSU`, then `.tools/bin/tansu` under the package
     /// root (given, or found above the working directory or this source
@@ -84,7 +83,7 @@ public final class KafkaBroker: Sendable {
                 ],
                 workingDirectory: directory, logFile: directory.appendingPathComponent("tansu.log")
             )
-            broker.current.withLock { $0 = process }
+            broker.slot.hold(process)
             let port = broker.port
             try await waitUntilReady(process, timeout: options.startTimeout) { await TCPProbe.accepts(port: port) }
         } catch {
@@ -107,10 +106,7 @@ public final class KafkaBroker: Sendable {
 
     /// Stops the broker and removes its folder. Safe to call twice.
     public func stop() async {
-        if let process = self.current.withLock({ $0 }) {
-            await process.terminate(gracePeriod: .seconds(10))
-            self.current.withLock { $0 = nil }
-        }
+        await self.slot.stop(gracePeriod: .seconds(10))
         StateDirectory.remove(self.directory)
     }
 }
@@ -122,15 +118,7 @@ public func withKafkaBroker<Value>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (KafkaBroker) async throws -> Value
 ) async throws -> Value {
-    let broker = try await KafkaBroker.start(options, logger: logger)
-    do {
-        let value = try await body(broker)
-        await broker.stop()
-        return value
-    } catch {
-        await broker.stop()
-        throw error
-    }
+    try await withStopping(try await KafkaBroker.start(options, logger: logger), body)
 }
 
 enum PackageRoot {

@@ -1,16 +1,15 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// nginx in the foreground (`-g 'daemon off;'`) with a given configuration,
 /// its prefix (relative paths, temp folders, logs) in a temporary folder.
-public final class NginxServer: Sendable {
+public final class NginxServer: LocalServer {
     /// The prefix folder; the configuration is written to `nginx.conf` in it.
     public let directory: URL
     /// The configuration file nginx runs with.
     public let configurationFile: URL
     private let executable: String
-    private let current = Mutex<ChildProcess?>(nil)
+    private let slot = ProcessSlot()
 
     private init(directory: URL, configurationFile: URL, executable: String) {
         self.directory = directory
@@ -63,7 +62,7 @@ public final class NginxServer: Sendable {
                 // SIGQUIT: graceful shutdown (finish in-flight requests).
                 stopSignal: SIGQUIT
             )
-            server.current.withLock { $0 = process }
+            server.slot.hold(process)
             try await waitUntilReady(process, timeout: startTimeout) {
                 for port in readinessPorts where await !TCPProbe.accepts(port: port) { return false }
                 return true
@@ -83,14 +82,11 @@ public final class NginxServer: Sendable {
     }
 
     /// The running nginx master process.
-    public var process: ChildProcess? { self.current.withLock { $0 } }
+    public var process: ChildProcess? { self.slot.process }
 
     /// Stops nginx and removes its prefix folder. Safe to call twice.
     public func stop() async {
-        if let process = self.current.withLock({ $0 }) {
-            await process.terminate(gracePeriod: .seconds(10))
-            self.current.withLock { $0 = nil }
-        }
+        await self.slot.stop(gracePeriod: .seconds(10))
         StateDirectory.remove(self.directory)
     }
 
@@ -113,13 +109,5 @@ public func withNginx<Value>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (NginxServer) async throws -> Value
 ) async throws -> Value {
-    let server = try await NginxServer.start(configuration: configuration, readinessPorts: readinessPorts, logger: logger)
-    do {
-        let value = try await body(server)
-        await server.stop()
-        return value
-    } catch {
-        await server.stop()
-        throw error
-    }
+    try await withStopping(try await NginxServer.start(configuration: configuration, readinessPorts: readinessPorts, logger: logger), body)
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// A throwaway PostgreSQL cluster: `initdb` into a temporary folder, then
 /// `postgres` listening on 127.0.0.1 only, on a free port, with its Unix
@@ -8,7 +7,7 @@ import Synchronization
 ///
 /// As root, initdb and postgres run as the `postgres` account (PostgreSQL
 /// refuses to run as root), and the folder is given to that account.
-public final class PostgresServer: Sendable {
+public final class PostgresServer: LocalServer {
     /// How to set the cluster up.
     public struct Options: Sendable {
         /// Where `initdb`, `postgres`, `pg_isready` and `psql` live.
@@ -36,7 +35,7 @@ public final class PostgresServer: Sendable {
     private let options: Options
     private let runAs: SystemUser?
     private let logger: Logger
-    private let current: Mutex<ChildProcess?>
+    private let slot = ProcessSlot()
 
     private init(port: Int, directory: URL, options: Options, runAs: SystemUser?, logger: Logger) {
         self.port = port
@@ -44,7 +43,6 @@ public final class PostgresServer: Sendable {
         self.options = options
         self.runAs = runAs
         self.logger = logger
-        self.current = Mutex(nil)
     }
 
     /// Creates the cluster, starts it and waits until it accepts connections.
@@ -83,7 +81,7 @@ public final class PostgresServer: Sendable {
     }
 
     /// The running server process (replaced by ``restart()``).
-    public var process: ChildProcess? { self.current.withLock { $0 } }
+    public var process: ChildProcess? { self.slot.process }
 
     /// A libpq URI for `database`.
     public func url(database: String) -> String {
@@ -135,9 +133,7 @@ public final class PostgresServer: Sendable {
     }
 
     private func stopProcess() async {
-        guard let process = self.current.withLock({ $0 }) else { return }
-        await process.terminate(gracePeriod: .seconds(15))
-        self.current.withLock { if $0 === process { $0 = nil } }
+        await self.slot.stop(gracePeriod: .seconds(15))
     }
 
     private func initialize() async throws {
@@ -173,7 +169,7 @@ public final class PostgresServer: Sendable {
             // SIGINT is PostgreSQL's fast shutdown: it disconnects clients (SIGTERM would wait for them).
             stopSignal: SIGINT
         )
-        self.current.withLock { $0 = process }
+        self.slot.hold(process)
         let isReady = [self.binary("pg_isready"), "-q", "-h", self.host, "-p", String(self.port), "-U", self.user, "-d", "postgres", "-t", "2"]
         do {
             try await waitUntilReady(process, timeout: self.options.startTimeout) {
@@ -202,15 +198,7 @@ public func withPostgres<Value>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (PostgresServer) async throws -> Value
 ) async throws -> Value {
-    let server = try await PostgresServer.start(options, logger: logger)
-    do {
-        let value = try await body(server)
-        await server.stop()
-        return value
-    } catch {
-        await server.stop()
-        throw error
-    }
+    try await withStopping(try await PostgresServer.start(options, logger: logger), body)
 }
 
 /// A double-quoted SQL identifier.

@@ -1,11 +1,10 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// A throwaway `redis-server` bound to 127.0.0.1 on a free port, with its
 /// append-only file in a temporary folder (`--appendonly yes`, no RDB
 /// snapshots), so data survives ``restart()``.
-public final class RedisServer: Sendable {
+public final class RedisServer: LocalServer {
     /// How to start the server.
     public struct Options: Sendable {
         /// The `redis-server` binary; found on PATH when nil.
@@ -27,7 +26,7 @@ public final class RedisServer: Sendable {
     private let executable: String
     private let options: Options
     private let logger: Logger
-    private let current = Mutex<ChildProcess?>(nil)
+    private let slot = ProcessSlot()
 
     private init(port: Int, directory: URL, executable: String, options: Options, logger: Logger) {
         self.port = port
@@ -54,7 +53,7 @@ public final class RedisServer: Sendable {
     }
 
     /// The running server process (replaced by ``restart()``).
-    public var process: ChildProcess? { self.current.withLock { $0 } }
+    public var process: ChildProcess? { self.slot.process }
 
     /// `redis://127.0.0.1:PORT`.
     public var url: String { "redis://\(self.host):\(self.port)" }
@@ -73,9 +72,7 @@ public final class RedisServer: Sendable {
     }
 
     private func stopProcess() async {
-        guard let process = self.current.withLock({ $0 }) else { return }
-        await process.terminate(gracePeriod: .seconds(10))
-        self.current.withLock { if $0 === process { $0 = nil } }
+        await self.slot.stop(gracePeriod: .seconds(10))
     }
 
     private func launch() async throws {
@@ -87,7 +84,7 @@ public final class RedisServer: Sendable {
             name: "redis-server", executable: self.executable, arguments: arguments,
             workingDirectory: self.directory, logFile: self.directory.appendingPathComponent("redis.log")
         )
-        self.current.withLock { $0 = process }
+        self.slot.hold(process)
         let port = self.port
         do {
             try await waitUntilReady(process, timeout: self.options.startTimeout) {
@@ -109,13 +106,5 @@ public func withRedis<Value>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (RedisServer) async throws -> Value
 ) async throws -> Value {
-    let server = try await RedisServer.start(options, logger: logger)
-    do {
-        let value = try await body(server)
-        await server.stop()
-        return value
-    } catch {
-        await server.stop()
-        throw error
-    }
+    try await withStopping(try await RedisServer.start(options, logger: logger), body)
 }
