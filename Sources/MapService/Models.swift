@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceKit
 
 /// `listing` in API.md: `{id, owner_id, title, category, lat, lon, created_at}`.
 struct Listing: Sendable, Equatable, Codable {
@@ -38,8 +39,8 @@ struct Listing: Sendable, Equatable, Codable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.uuidString.lowercased(), forKey: .id)
-        try container.encode(ownerID.uuidString.lowercased(), forKey: .ownerId)
+        try container.encode(id.lowercaseString, forKey: .id)
+        try container.encode(ownerID.lowercaseString, forKey: .ownerId)
         try container.encode(title, forKey: .title)
         try container.encode(category, forKey: .category)  // null, never omitted
         try container.encode(lat, forKey: .lat)

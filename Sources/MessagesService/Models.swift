@@ -19,10 +19,10 @@ struct Conversation: Sendable, Equatable, Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.lowerString, forKey: .id)
-        try container.encode(participantIDs.map(\.lowerString), forKey: .participantIds)
+        try container.encode(id.lowercaseString, forKey: .id)
+        try container.encode(participantIDs.map(\.lowercaseString), forKey: .participantIds)
         // Absent values are `null`, never omitted.
-        try container.encode(listingID?.lowerString, forKey: .listingId)
+        try container.encode(listingID?.lowercaseString, forKey: .listingId)
         try container.encode(lastMessageAt, forKey: .lastMessageAt)
         try container.encode(unreadCount, forKey: .unreadCount)
     }
@@ -45,9 +45,9 @@ struct Message: Sendable, Equatable, Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.lowerString, forKey: .id)
-        try container.encode(conversationID.lowerString, forKey: .conversationId)
-        try container.encode(senderID.lowerString, forKey: .senderId)
+        try container.encode(id.lowercaseString, forKey: .id)
+        try container.encode(conversationID.lowercaseString, forKey: .conversationId)
+        try container.encode(senderID.lowercaseString, forKey: .senderId)
         try container.encode(body, forKey: .body)
         try container.encode(clientMessageID, forKey: .clientMessageId)
         try container.encode(createdAt, forKey: .createdAt)
@@ -68,7 +68,7 @@ struct MessageCreatedEvent: Encodable {
     func encode(to encoder: any Encoder) throws {
         try message.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(recipientIDs.map(\.lowerString), forKey: .recipientIds)
+        try container.encode(recipientIDs.map(\.lowercaseString), forKey: .recipientIds)
     }
 }
 
@@ -80,9 +80,4 @@ struct ConversationBody: ResponseEncodable {
 /// `{"message": {...}}`.
 struct MessageBody: ResponseEncodable {
     var message: Message
-}
-
-extension UUID {
-    /// Lower-case, as PostgreSQL prints it and as `sub` carries it.
-    var lowerString: String { uuidString.lowercased() }
 }

@@ -38,15 +38,15 @@ struct StreamID: Comparable, Hashable, Sendable, CustomStringConvertible {
 /// The Redis names the real-time replicas share.
 enum RealtimeKeys {
     /// The user's frames (a stream), trimmed to the replay window.
-    static func events(_ user: UUID) -> String { "swap:rt:events:\(user.lowerString)" }
+    static func events(_ user: UUID) -> String { "swap:rt:events:\(user.lowercaseString)" }
     /// The wake-up channel: published after a frame was appended for the user.
-    static func wakeups(_ user: UUID) -> String { "swap:rt:user:\(user.lowerString)" }
+    static func wakeups(_ user: UUID) -> String { "swap:rt:user:\(user.lowercaseString)" }
     /// The pattern every replica subscribes to.
     static let wakeupPattern = "swap:rt:user:*"
     /// Marks that an event's frame was appended for a user (dedup of redeliveries).
-    static func delivered(event: UUID, user: UUID) -> String { "swap:rt:seen:\(event.uuidString.lowercased()):\(user.lowerString)" }
+    static func delivered(event: UUID, user: UUID) -> String { "swap:rt:seen:\(event.lowercaseString):\(user.lowercaseString)" }
     /// The user's live connections (a sorted set scored by expiry time).
-    static func presence(_ user: UUID) -> String { "swap:rt:presence:\(user.lowerString)" }
+    static func presence(_ user: UUID) -> String { "swap:rt:presence:\(user.lowercaseString)" }
 
     /// The user of a wake-up channel name.
     static func user(ofWakeupChannel channel: String) -> UUID? {
@@ -107,9 +107,4 @@ struct StoredFrame: Sendable, Equatable {
 struct Presence: ResponseEncodable, Sendable, Equatable {
     var userId: String
     var online: Bool
-}
-
-extension UUID {
-    /// Lower-case, as `sub` carries it and as the other services print ids.
-    var lowerString: String { uuidString.lowercased() }
 }

@@ -149,7 +149,7 @@ struct PostgresLedgerRepository: LedgerRepository {
     /// user who initiated it (the sender, or the depositor).
     private func publish(_ transaction: LedgerTransaction, key: UUID, on connection: PostgresConnection) async throws {
         let event = try EventEnvelope(
-            topic: Self.topic, key: key.uuidString.lowercased(), type: Self.eventType, data: transaction,
+            topic: Self.topic, key: key.lowercaseString, type: Self.eventType, data: transaction,
             occurredAt: transaction.createdAt
         )
         try await Outbox.enqueue(event, on: connection)

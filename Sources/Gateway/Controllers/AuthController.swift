@@ -60,7 +60,7 @@ struct AuthController: Sendable {
         ) else {
             throw APIError.conflict("email_exists", "a user with this email address already exists")
         }
-        context.logger.info("user signed up", metadata: ["user_id": "\(user.id.uuidString.lowercased())"])
+        context.logger.info("user signed up", metadata: ["user_id": "\(user.id.lowercaseString)"])
         return session(for: user, refreshToken: refreshToken)
     }
 
@@ -116,18 +116,18 @@ struct AuthController: Sendable {
         guard let user = try await repository.user(id: caller.id) else {
             throw APIError.unauthorized("the user of this access token no longer exists")
         }
-        return UserBody(id: user.id.uuidString.lowercased(), email: user.email)
+        return UserBody(id: user.id.lowercaseString, email: user.email)
     }
 
     private func session(for user: UserRecord, refreshToken: String) -> Session {
         let now = Int(Date().timeIntervalSince1970)
         let ttl = Int(accessTokenTTL.components.seconds)
-        let claims = AccessToken.Claims(sub: user.id.uuidString.lowercased(), email: user.email, iat: now, exp: now + ttl)
+        let claims = AccessToken.Claims(sub: user.id.lowercaseString, email: user.email, iat: now, exp: now + ttl)
         return Session(
             accessToken: tokens.sign(claims),
             expiresIn: ttl,
             refreshToken: refreshToken,
-            user: .init(id: user.id.uuidString.lowercased(), email: user.email)
+            user: .init(id: user.id.lowercaseString, email: user.email)
         )
     }
 

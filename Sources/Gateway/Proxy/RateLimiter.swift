@@ -54,7 +54,7 @@ struct RateLimiter: Sendable {
     /// Takes one token for `userID`. When Redis is unreachable the request is
     /// let through (logged): an outage of the cache must not take the API down.
     func take(userID: UUID) async -> Decision {
-        let key = "gateway:ratelimit:user:\(userID.uuidString.lowercased())"
+        let key = "gateway:ratelimit:user:\(userID.lowercaseString)"
         do {
             let reply = try await redis.eval(
                 Self.script, keys: [key], arguments: [String(settings.perSecond), String(settings.burst)]

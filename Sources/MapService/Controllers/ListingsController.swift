@@ -37,7 +37,7 @@ struct ListingsController: Sendable {
         switch try await repository.create(listing, owner: caller.id) {
         case .created(let created):
             await cache.invalidate(lat: created.lat, lon: created.lon)
-            context.logger.info("listing created", metadata: ["listing_id": "\(created.id.uuidString.lowercased())"])
+            context.logger.info("listing created", metadata: ["listing_id": "\(created.id.lowercaseString)"])
             return EditedResponse(status: .created, response: ListingBody(listing: created))
         case .ownerNotFound:
             throw APIError.unauthorized("the user of this access token no longer exists")

@@ -103,7 +103,7 @@ struct ConversationsController: Sendable {
         case .page(let messages):
             // next_cursor is the last message's id itself, so it works as `after` too.
             let items = Array(messages.prefix(limit))
-            return Page(items: items, nextCursor: messages.count > limit ? items.last?.id.lowerString : nil)
+            return Page(items: items, nextCursor: messages.count > limit ? items.last?.id.lowercaseString : nil)
         case .conversationNotFound:
             throw Self.conversationNotFound
         case .unknownAfter:

@@ -141,7 +141,7 @@ struct PostgresConversationRepository: ConversationRepository {
                 ORDER BY user_id
                 """).map { try $0.decode(UUID.self, column: 0) }
             let event = try EventEnvelope(
-                topic: eventsTopic, key: caller.lowerString, type: MessageCreatedEvent.type,
+                topic: eventsTopic, key: caller.lowercaseString, type: MessageCreatedEvent.type,
                 data: MessageCreatedEvent(message: message, recipientIDs: recipients), occurredAt: message.createdAt
             )
             try await Outbox.enqueue(event, on: connection)

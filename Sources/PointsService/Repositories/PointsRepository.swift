@@ -62,7 +62,7 @@ struct PostgresPointsRepository: PointsRepository {
             VALUES (\(UUID()), \(user), \(delta), 'transfer', \(sourceEvent))
             """)
         let awarded = PointsAwarded(userId: user, delta: delta, balance: balance, sourceEventId: sourceEvent)
-        let event = try EventEnvelope(topic: Self.topic, key: user.uuidString.lowercased(), type: Self.eventType, data: awarded)
+        let event = try EventEnvelope(topic: Self.topic, key: user.lowercaseString, type: Self.eventType, data: awarded)
         try await Outbox.enqueue(event, on: connection)
         return balance
     }

@@ -16,7 +16,7 @@ struct PresenceController: Sendable {
                 guard let text = context.parameters.get("user_id"), let user = UUID(uuidString: text) else {
                     throw APIError.badRequest("user_id must be a UUID", code: "invalid_user_id")
                 }
-                return Presence(userId: user.lowerString, online: try await presence.isOnline(user))
+                return Presence(userId: user.lowercaseString, online: try await presence.isOnline(user))
             }
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOWebSocket
+import ServiceKit
 import Synchronization
 
 /// What every socket of a replica shares.
@@ -87,7 +88,7 @@ final class ClientSession: Sendable {
         let logger = {
             var logger = environment.logger
             logger[metadataKey: "connection"] = "\(id)"
-            logger[metadataKey: "user_id"] = "\(user.lowerString)"
+            logger[metadataKey: "user_id"] = "\(user.lowercaseString)"
             return logger
         }()
         guard environment.hub.register(self) else {

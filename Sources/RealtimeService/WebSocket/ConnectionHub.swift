@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import NIOWebSocket
+import ServiceKit
 import Synchronization
 
 /// The sockets this replica holds, by user: wake-ups from Redis reach them
@@ -15,7 +16,7 @@ final class ConnectionHub: Sendable {
 
     private let state = Mutex(State())
     /// Distinguishes this replica's connection ids from other replicas'.
-    private let instance = UUID().uuidString.lowercased().prefix(13)
+    private let instance = UUID().lowercaseString.prefix(13)
     private let gauge: Gauge
 
     init(service: String) {

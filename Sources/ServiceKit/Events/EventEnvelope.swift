@@ -35,7 +35,7 @@ public struct EventEnvelope: Sendable, Equatable {
     }
 
     /// The lower-case event id, as in the JSON value and the `event_id` header.
-    public var eventIDString: String { eventID.uuidString.lowercased() }
+    public var eventIDString: String { eventID.lowercaseString }
 
     /// Decodes `data` (snake_case keys, RFC 3339 times).
     public func decodeData<Payload: Decodable>(_ type: Payload.Type) throws -> Payload {

@@ -13,7 +13,7 @@ struct ClaimedEvent: Sendable, Equatable {
     /// published for this row landed at or after it. `nil` when unknown.
     var claimOffsets: [Int: Int64]?
 
-    var eventIDString: String { eventID.uuidString.lowercased() }
+    var eventIDString: String { eventID.lowercaseString }
 }
 
 /// The relay's SQL on `swap_outbox`. Every change to a claimed row is

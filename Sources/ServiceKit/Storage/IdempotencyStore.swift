@@ -135,7 +135,7 @@ public struct IdempotencyStore: Sendable {
         key: String, user: UUID, hash: String, connection: PostgresConnection,
         _ work: (PostgresConnection) async throws -> IdempotentResponse
     ) async throws -> Step {
-        let lockName = "swap_idempotency:\(scope):\(user.uuidString.lowercased()):\(key)"
+        let lockName = "swap_idempotency:\(scope):\(user.lowercaseString):\(key)"
         let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtextextended(\(lockName), 0))")
         guard try locked.first?.decode(Bool.self, column: 0) == true else { throw Self.inProgress }
 
