@@ -298,7 +298,9 @@ final class LiveSocket: Sendable {
             return found != nil
         }
         guard let found else {
-            throw Failure("no \(type) frame within \(timeout); got types \(received.compactMap { $0["type"] as? String })")
+            let sameType = events(type).map { (($0["data"] as? [String: Any])?["id"] as? String) ?? "?" }
+            throw Failure("no matching \(type) frame within \(timeout); got \(type) frames with data ids \(sameType), "
+                + "frame types \(received.compactMap { $0["type"] as? String })")
         }
         return found
     }
