@@ -1,15 +1,20 @@
 /// # ServiceKit
 ///
 /// What every Swap service stands on, so that each service module holds only
-/// its domain: typed configuration from environment variables with secrets
-/// from `NAME_FILE` files (``EnvironmentReader``), HS256 access tokens
-/// (``AccessToken``), the API.md error shape and request ids
-/// (``APIError``, ``RequestIDMiddleware``, ``ServiceRequestContext``),
-/// `/health`, `/ready` and `/metrics` (``HealthRoutes``), JSON logs
-/// (``JSONLogHandler``), Prometheus metrics (``ServiceMetrics``), and a
-/// swift-service-lifecycle group that starts everything in dependency order
-/// and stops it in reverse on SIGTERM (``ServiceRunner``). Storage helpers
-/// (migrations, the transactional outbox, idempotency keys, event consumers)
-/// live beside them and use the C-library wrappers only through their
-/// Swift modules.
+/// its domain:
+/// - start-up: ``ServiceMain`` reads the configuration (``EnvironmentReader``:
+///   environment variables, secrets from `NAME_FILE` files, every problem at
+///   once; ``CommonConfiguration`` and the dependency settings), switches to
+///   JSON logs (``JSONLogHandler``) and runs the application in one
+///   swift-service-lifecycle group until SIGTERM, stopping in reverse order;
+/// - HTTP: ``ServiceRouter`` and ``ServiceApplication`` (request ids and the
+///   API.md error shape: ``RequestIDMiddleware``, ``APIError``,
+///   ``ServiceRequestContext``), HS256 access tokens (``AccessToken``,
+///   ``AuthMiddleware``), `/health`, `/ready` and `/metrics`
+///   (``HealthRoutes``, ``ServiceMetrics``), pagination;
+/// - storage and events: migrations (``Migrator``), the transactional outbox
+///   (``PostgresWithOutbox``, ``OutboxRelay``), idempotency keys
+///   (``IdempotencyStore``), event consumers (``KafkaEventConsumer``,
+///   ``ProcessedEvents``). They use the C-library wrappers only through their
+///   Swift modules.
 public enum ServiceKit {}
