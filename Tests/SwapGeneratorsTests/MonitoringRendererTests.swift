@@ -41,6 +41,53 @@ struct MonitoringRendererTests {
         #expect(result.status == 0, "amtool check-config:\n\(result.output)")
     }
 
+    /// The fixture with the Slack webhook secret declared, as a user adds it.
+    private func withSlackWebhook() throws -> [Topology] {
+        try ProjectRendererFixtures.environments {
+            $0.replacingOccurrences(
+                of: "  backup_s3_secret_key: {description: Spaces secret key for off-site backups}\n",
+                with: "  backup_s3_secret_key: {description: Spaces secret key for off-site backups}\n"
+                    + "  alertmanager_slack_webhook: {description: Slack incoming-webhook URL}\n"
+            )
+        }
+    }
+
+    @Test func alertsGoToSlackOnceTheWebhookSecretIsDeclared() throws {
+        let without = renderer.render(try Fixture.topology("prod"))
+        let plain = try OpsTestSupport.file(without, "prod/monitoring/alertmanager.yml").contents
+        #expect(!plain.contains("slack_configs"))
+        #expect(without.notes.contains { $0.message.contains("declare the secret alertmanager_slack_webhook") })
+
+        let prod = try #require(try withSlackWebhook().first { $0.environment == "prod" })
+        let output = renderer.render(prod)
+        let config = try OpsTestSupport.file(output, "prod/monitoring/alertmanager.yml").contents
+        #expect(config.contains("    slack_configs:\n      - api_url_file: /run/secrets/alertmanager_slack_webhook\n        send_resolved: true\n"))
+        #expect(config.contains("title: \"[prod] {{ .Status | toUpper }}"))
+        #expect(!output.notes.contains { $0.message.contains("alertmanager.yml") }, "\(output.notes)")
+
+        // The container gets the secret it reads; the stack declares it external.
+        let stack = try OpsTestSupport.file(SwarmStackRenderer().render(prod), "prod/stack.yml").contents
+        #expect(stack.contains("  alertmanager:\n    image: prom/alertmanager:v0.27.0\n    secrets:\n      - alertmanager_slack_webhook\n"))
+        #expect(stack.contains("  alertmanager_slack_webhook:\n    external: true\n    name: swap_alertmanager_slack_webhook\n"))
+    }
+
+    @Test(.enabled(if: ExternalTool.path("amtool") != nil, "amtool (Debian prometheus-alertmanager) is not installed"))
+    func amtoolAcceptsTheSlackReceiver() throws {
+        let prod = try #require(try withSlackWebhook().first { $0.environment == "prod" })
+        let output = renderer.render(prod)
+        let folder = try ExternalTool.scratch(output.files.map { ($0.path, $0.contents) })
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // amtool opens api_url_file: point it at a file in the scratch folder.
+        let webhook = folder.appendingPathComponent("webhook")
+        try "https://hooks.slack.com/services/T000/B000/XXXX\n".write(to: webhook, atomically: true, encoding: .utf8)
+        let config = folder.appendingPathComponent("prod/monitoring/alertmanager.yml")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        try text.replacingOccurrences(of: "/run/secrets/alertmanager_slack_webhook", with: webhook.path).write(to: config, atomically: true, encoding: .utf8)
+        let result = try ExternalTool.run("amtool", ["check-config", "prod/monitoring/alertmanager.yml"], in: folder)
+        #expect(result.status == 0, "amtool check-config:\n\(result.output)")
+        #expect(result.output.contains("1 receivers"), "\(result.output)")
+    }
+
     @Test func scrapesEveryReplicaTheWayTheTargetAllows() throws {
         let prod = try OpsTestSupport.file(renderer.render(try Fixture.topology("prod")), "prod/monitoring/prometheus.yml").contents
         #expect(prod.contains("- tasks.realtime\n        type: A\n        port: 3100"))
@@ -155,7 +202,7 @@ struct MonitoringRendererTests {
     @Test func notesWhatTheTargetCannotExpress() throws {
         let dev = renderer.render(try Fixture.topology("dev")).notes.map(\.message)
         #expect(dev.contains { $0.contains("disk_free") })
-        #expect(dev.contains { $0.contains("url_file") })
+        #expect(dev.contains { $0.contains("declare the secret alertmanager_slack_webhook") })
         let prod = renderer.render(try Fixture.topology("prod")).notes.map(\.message)
         #expect(!prod.contains { $0.contains("disk_free") })
     }

@@ -54,6 +54,7 @@ extension ComposeFile {
         if monitoring.alertmanager {
             add(MonitoringNaming.alertmanager.name, [
                 ("image", .string(DockerImages.alertmanager)),
+                ("secrets", secretList(MonitoringContainers.alertmanagerSecrets(topology))),
                 ("volumes", .strings([
                     bind(MonitoringContainers.alertmanagerConfig),
                     volume("alertmanager-data", at: MonitoringContainers.alertmanagerData),

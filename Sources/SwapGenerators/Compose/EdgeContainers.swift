@@ -145,4 +145,9 @@ enum MonitoringContainers {
     static func grafanaSecrets(_ topology: Topology) -> [String] {
         topology.hasSecret(InfrastructureSecrets.grafanaPassword) ? [InfrastructureSecrets.grafanaPassword] : []
     }
+
+    /// The webhook URL alertmanager.yml reads from a file (``AlertmanagerConfig``).
+    static func alertmanagerSecrets(_ topology: Topology) -> [String] {
+        AlertmanagerConfig.deliversToSlack(topology) ? [InfrastructureSecrets.alertWebhook] : []
+    }
 }

@@ -28,7 +28,7 @@ public struct MonitoringRenderer: EnvironmentRenderer {
         }
         if monitoring.alertmanager {
             add("alertmanager.yml", AlertmanagerConfig.render(topology))
-            note(AlertmanagerConfig.note)
+            if !AlertmanagerConfig.deliversToSlack(topology) { note(AlertmanagerConfig.note) }
         }
         if monitoring.grafana {
             add("grafana/provisioning/datasources/prometheus.yml", GrafanaProvisioning.datasource(topology))

@@ -25,10 +25,12 @@ enum SwarmBootstrapScript {
     }
 
     private static func usage(_ facts: ProvisioningFacts) -> String {
+        // A column as wide as the longest name, at least as wide as before.
+        let width = max(24, (facts.secrets.map(\.key.count).max() ?? 0) + 2)
         let secretLines = facts.secrets.map { secret -> String in
             let declared = facts.topology.secret(named: secret.key)
             let how = declared?.generate != nil ? "random; swapctl secrets init can write it" : (declared?.description ?? "provided by you")
-            return "  \(ShellText.padded(secret.key, 24))\(how)"
+            return "  \(ShellText.padded(secret.key, width))\(how)"
         }.joined(separator: "\n")
         return """
         usage() {

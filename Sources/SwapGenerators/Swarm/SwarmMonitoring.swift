@@ -19,6 +19,7 @@ extension SwarmStack {
             let file = MonitoringContainers.alertmanagerConfig
             add(MonitoringNaming.alertmanager.name, [
                 ("image", .string(DockerImages.alertmanager)),
+                ("secrets", secretList(MonitoringContainers.alertmanagerSecrets(topology))),
                 ("configs", .list([configs.mount(file.config, file: file.file, at: file.path)])),
                 ("volumes", .strings([volume("alertmanager-data", at: MonitoringContainers.alertmanagerData)])),
                 ("networks", .strings([Self.backend])),

@@ -81,10 +81,12 @@ public enum InfrastructureSecrets {
     public static let grafanaPassword = "grafana_admin_password"
     public static let backupAccessKey = "backup_s3_access_key"
     public static let backupSecretKey = "backup_s3_secret_key"
+    /// A Slack incoming-webhook URL: Alertmanager posts every alert there.
+    public static let alertWebhook = "alertmanager_slack_webhook"
 
     /// Every name by convention; an environment that turns the consumer off
     /// (no Grafana locally, say) still shares the base's declaration.
     public static func names(for topology: Topology) -> Set<String> {
-        [databasePassword, grafanaPassword, backupAccessKey, backupSecretKey]
+        [databasePassword, grafanaPassword, backupAccessKey, backupSecretKey, alertWebhook]
     }
 }

@@ -36,11 +36,12 @@ Environment:
   STACK          stack name, the prefix of the secret names (default: swap)
 
 Secrets of stack.yml (created as <STACK>_<name>; an existing one is kept):
-  jwt_secret              random; swapctl secrets init can write it
-  database_url            connection URL of the managed PostgreSQL cluster
-  grafana_admin_password  random; swapctl secrets init can write it
-  backup_s3_access_key    Spaces access key for off-site backups
-  backup_s3_secret_key    Spaces secret key for off-site backups
+  jwt_secret                  random; swapctl secrets init can write it
+  database_url                connection URL of the managed PostgreSQL cluster
+  alertmanager_slack_webhook  Slack incoming-webhook URL that alerts are posted to
+  grafana_admin_password      random; swapctl secrets init can write it
+  backup_s3_access_key        Spaces access key for off-site backups
+  backup_s3_secret_key        Spaces secret key for off-site backups
 EOF
 }
 
@@ -74,7 +75,7 @@ DATA_NODES_NEEDED=3
 # (Arrays that may be empty expand as ${a[@]+"${a[@]}"}: bash 3.2 on macOS
 # treats an empty "${a[@]}" as unset under set -u.)
 BROKER_LABELS=(swap.data.events=3)
-SECRETS=(jwt_secret database_url grafana_admin_password backup_s3_access_key backup_s3_secret_key)
+SECRETS=(jwt_secret database_url alertmanager_slack_webhook grafana_admin_password backup_s3_access_key backup_s3_secret_key)
 
 [ "${#managers[@]}" -gt 0 ] || { usage >&2; die "MANAGERS is empty"; }
 command -v docker >/dev/null || die "the docker CLI is needed on this machine (it talks to the nodes over SSH)"

@@ -35,11 +35,12 @@ Environment:
   STACK          stack name, the prefix of the secret names (default: swap)
 
 Secrets of stack.yml (created as <STACK>_<name>; an existing one is kept):
-  db_password             random; swapctl secrets init can write it
-  jwt_secret              random; swapctl secrets init can write it
-  grafana_admin_password  random; swapctl secrets init can write it
-  backup_s3_access_key    Spaces access key for off-site backups
-  backup_s3_secret_key    Spaces secret key for off-site backups
+  db_password                 random; swapctl secrets init can write it
+  jwt_secret                  random; swapctl secrets init can write it
+  alertmanager_slack_webhook  Slack incoming-webhook URL that alerts are posted to
+  grafana_admin_password      random; swapctl secrets init can write it
+  backup_s3_access_key        Spaces access key for off-site backups
+  backup_s3_secret_key        Spaces secret key for off-site backups
 EOF
 }
 
@@ -73,7 +74,7 @@ DATA_NODES_NEEDED=1
 # (Arrays that may be empty expand as ${a[@]+"${a[@]}"}: bash 3.2 on macOS
 # treats an empty "${a[@]}" as unset under set -u.)
 BROKER_LABELS=()
-SECRETS=(db_password jwt_secret grafana_admin_password backup_s3_access_key backup_s3_secret_key)
+SECRETS=(db_password jwt_secret alertmanager_slack_webhook grafana_admin_password backup_s3_access_key backup_s3_secret_key)
 
 [ "${#managers[@]}" -gt 0 ] || { usage >&2; die "MANAGERS is empty"; }
 command -v docker >/dev/null || die "the docker CLI is needed on this machine (it talks to the nodes over SSH)"
