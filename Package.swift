@@ -208,6 +208,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // What the service test targets share: servers started once per test
+        // process, databases and secrets of a test's own, tokens, a service run
+        // on a free port and an HTTP client for it. Test code: in no product.
+        .target(
+            name: "ServiceTesting",
+            dependencies: [
+                "ServiceKit",
+                "LocalServers",
+                "SwapKafka",
+                "SwapPostgres",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/ServiceTesting",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "SwapTopologyTests",
             dependencies: ["SwapTopology"],

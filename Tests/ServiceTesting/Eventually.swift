@@ -1,0 +1,10 @@
+/// Polls `condition` every 50 ms until it holds or `timeout` passes, then
+/// asks it once more (so a slow last poll still counts).
+public func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
