@@ -265,7 +265,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FinancialServiceTests",
-            dependencies: ["FinancialService", "LocalServers", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["FinancialService", "LocalServers", "ServiceKit", "ServiceTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -285,7 +285,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PointsServiceTests",
-            dependencies: ["PointsService", "LocalServers", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["PointsService", "LocalServers", "ServiceKit", "ServiceTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import LocalServers
 import ServiceKit
+import ServiceTesting
 import SwapPostgres
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import ServiceKit
+import ServiceTesting
 import SwapKafka
 import SwapPostgres
 import Testing
@@ -71,7 +72,7 @@ struct ConcurrentTransferTests {
     static let initialDeposit = 100_000
 
     /// Sends until the outcome is final: 409 in progress and 503 are retried with the same key.
-    static func send(_ transfer: PlannedTransfer, token: String, client: APIClient, results: Results) async throws -> Outcome {
+    static func send(_ transfer: PlannedTransfer, token: String, client: ServiceClient, results: Results) async throws -> Outcome {
         let body = json(["to_user_id": transfer.to.uuidString.lowercased(), "amount": transfer.amount])
         for attempt in 0..<500 {
             let reply = try await client.send(.post, "/api/v1/transfers", token: token, json: body, headers: ["Idempotency-Key": transfer.key])
@@ -112,8 +113,8 @@ struct ConcurrentTransferTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<Self.inFlight {
                     group.addTask {
-                        let client = APIClient(port: service.port)
-                        let twin = APIClient(port: service.port)
+                        let client = ServiceClient(port: service.port)
+                        let twin = ServiceClient(port: service.port)
                         defer { Task { await client.close(); await twin.close() } }
                         while let index = await results.take(Self.transfers) {
                             let transfer = plan[index]

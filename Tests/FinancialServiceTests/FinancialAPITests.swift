@@ -2,6 +2,7 @@ import FinancialService
 import Foundation
 import HTTPTypes
 import ServiceKit
+import ServiceTesting
 import SwapPostgres
 import Testing
 
@@ -13,7 +14,7 @@ struct FinancialAPITests {
         try await withFinancialService(settings: ["CURRENCY": "EUR"], prepare: { pool in
             // A user who signed up before the financial service ever ran.
             try await Migrator(pool: pool, logger: quietLogger).migrate(AuthSchema.migrations)
-            early = try await RunningService.insertUser("early@example.com", on: pool)
+            early = try await insertUser("early@example.com", on: pool)
         }) { service in
             let client = service.client()
             defer { Task { await client.close() } }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 @testable import PointsService
 import ServiceKit
+import ServiceTesting
 import SwapKafka
 import SwapPostgres
 import Testing
@@ -185,7 +186,7 @@ struct PointsAPITests {
             let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        let client = APIClient(port: service.port)
+                        let client = ServiceClient(port: service.port)
                         defer { Task { await client.close() } }
                         while true {
                             let reply = try await client.send(.post, "/api/v1/rewards/\(Self.coffee)/redeem", token: token, headers: ["Idempotency-Key": "same"])
@@ -203,7 +204,7 @@ struct PointsAPITests {
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<10 {
                     group.addTask {
-                        let client = APIClient(port: service.port)
+                        let client = ServiceClient(port: service.port)
                         defer { Task { await client.close() } }
                         return try await client.send(.post, "/api/v1/rewards/\(Self.delivery)/redeem", token: token, headers: ["Idempotency-Key": "delivery-\(index)"]).status
                     }

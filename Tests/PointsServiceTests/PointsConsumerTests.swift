@@ -4,6 +4,7 @@ import LocalServers
 @testable import PointsService
 import ServiceKit
 import ServiceLifecycle
+import ServiceTesting
 import SwapKafka
 import SwapPostgres
 import Testing
