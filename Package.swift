@@ -270,7 +270,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagesServiceTests",
-            dependencies: ["MessagesService", "LocalServers", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["MessagesService", "LocalServers", "ServiceKit", "ServiceTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -280,7 +280,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MapServiceTests",
-            dependencies: ["MapService", "LocalServers", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["MapService", "LocalServers", "ServiceKit", "ServiceTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import ServiceTesting
 import SwapPostgres
 import Testing
 
@@ -85,9 +86,7 @@ struct ListingsTests {
                 let reply = try await map.send(.post, "/api/v1/listings", as: alice, json: "{\"title\": \"\(longest)\", \"lat\": \(lat), \"lon\": \(lon)}")
                 #expect(reply.status == 201, "\(lat),\(lon) -> \(reply.status) \(reply.text)")
             }
-            var textPlain = HTTPFields()
-            textPlain[.contentType] = "text/plain"
-            let wrongType = try await map.send(.post, "/api/v1/listings", as: alice, json: #"{"title": "x", "lat": 1, "lon": 1}"#, headers: textPlain)
+            let wrongType = try await map.send(.post, "/api/v1/listings", as: alice, json: #"{"title": "x", "lat": 1, "lon": 1}"#, headers: ["Content-Type": "text/plain"])
             #expect(wrongType.status == 415)
 
             for path in ["/api/v1/listings", "/api/v1/listings/nearby?lat=1&lon=1&radius_m=10", "/api/v1/tiles/0/0/0.mvt",
@@ -96,8 +95,7 @@ struct ListingsTests {
                 #expect(reply.status == 401, "\(path)")
                 #expect(reply.errorCode == "unauthorized")
             }
-            var forged = HTTPFields()
-            forged[.authorization] = "Bearer " + MapHarness.token(for: alice.id).dropLast(2) + "xx"
+            let forged = ["Authorization": "Bearer " + MapHarness.token(for: alice.id).dropLast(2) + "xx"]
             #expect(try await map.send(.get, "/api/v1/listings/nearby?lat=1&lon=1&radius_m=10", as: nil, headers: forged).status == 401)
 
             // A valid token whose user no longer exists cannot create listings.

@@ -36,6 +36,11 @@ struct VectorTile {
 
     var layers: [Layer] = []
 
+    /// A tile from a response body.
+    init(_ body: Data) throws {
+        try self.init(Array(body))
+    }
+
     init(_ bytes: [UInt8]) throws {
         var reader = ProtobufReader(bytes[...])
         while let (field, wire) = try reader.nextField() {

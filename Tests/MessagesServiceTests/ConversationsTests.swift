@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import ServiceTesting
 import Testing
 
 @Suite("Conversations", .serialized, .timeLimit(.minutes(10)))
@@ -49,9 +50,7 @@ struct ConversationsTests {
                 let reply = try await app.send(.post, "/api/v1/conversations", as: alice, json: json)
                 #expect(reply.status == 400, "\(json) -> \(reply.status)")
             }
-            var plain = HTTPFields()
-            plain[.contentType] = "text/plain"
-            #expect(try await app.send(.post, "/api/v1/conversations", as: alice, json: "{}", headers: plain).status == 415)
+            #expect(try await app.send(.post, "/api/v1/conversations", as: alice, json: "{}", headers: ["Content-Type": "text/plain"]).status == 415)
             #expect(try await app.send(.post, "/api/v1/conversations", as: nil, json: #"{"participant_id": "\#(bob.idString)"}"#).status == 401)
             #expect(try await app.send(.get, "/api/v1/conversations", as: nil).status == 401)
 

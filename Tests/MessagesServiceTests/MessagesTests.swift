@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import ServiceKit
+import ServiceTesting
 import SwapKafka
 import SwapPostgres
 import Testing
