@@ -3,6 +3,7 @@ import Foundation
 import NIOHTTP1
 import LocalServers
 import ServiceKit
+import ServiceTesting
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(10)))
@@ -11,7 +12,7 @@ struct AuthTests {
         try await GatewayHarness.run { gateway in
             let signup = try await gateway.send(.POST, "/auth/v1/signup", json: #"{"email": "Alice@Example.com", "password": "correct horse"}"#)
             #expect(signup.status == 200)
-            #expect(signup.headers.first(name: "Cache-Control") == "no-store")
+            #expect(signup.header("Cache-Control") == "no-store")
             let session = signup.json
             #expect(session["token_type"] as? String == "bearer")
             #expect(session["expires_in"] as? Int == 3600)
@@ -64,7 +65,7 @@ struct AuthTests {
             let second = try await gateway.send(.POST, "/auth/v1/signup", json: #"{"email": "BOB@example.com", "password": "password-2"}"#)
             #expect(second.status == 409)
             #expect(second.errorCode == "email_exists")
-            #expect(second.errorRequestID == second.headers.first(name: "X-Request-ID"))
+            #expect(second.errorRequestID == second.header("X-Request-ID"))
         }
     }
 
@@ -130,7 +131,7 @@ struct AuthTests {
             ]
             for (path, body) in cases {
                 let reply = try await gateway.send(.POST, path, json: body ?? "")
-                #expect(reply.status == 400, "\(path) \(body ?? "<empty>") -> \(reply.status) \(reply.body)")
+                #expect(reply.status == 400, "\(path) \(body ?? "<empty>") -> \(reply.status) \(reply.text)")
                 #expect(reply.errorCode != nil)
             }
             let wrongType = try await gateway.send(.POST, "/auth/v1/signup", headers: [("Content-Type", "text/plain")])

@@ -3,13 +3,13 @@ import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import LocalServers
 import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceKit
 import ServiceLifecycle
+import ServiceTesting
 import Synchronization
 
 let testSecret = "gateway-test-secret-0123456789abcdef"
@@ -27,11 +27,11 @@ struct GatewayHarness: Sendable {
 
     /// A valid access token for a new random user (no signup needed for proxy tests).
     func token(user: UUID = UUID(), email: String = "someone@example.com", ttl: Int = 600, audience: String = "authenticated") -> String {
-        let now = Int(Date().timeIntervalSince1970)
-        return tokens.sign(.init(sub: user.uuidString.lowercased(), email: email, aud: audience, iat: now, exp: now + ttl))
+        tokens.sign(user: user, email: email, audience: audience, lifetime: .seconds(ttl))
     }
 
-    /// Sends a request with a buffered body and collects the response.
+    /// Sends a request with a buffered body and collects the response
+    /// (through AsyncHTTPClient, as the tests that stream use it too).
     func send(
         _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String? = nil, bearer: String? = nil
     ) async throws -> Reply {
@@ -45,7 +45,11 @@ struct GatewayHarness: Sendable {
         }
         let response = try await http.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 10 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
+        var fields = HTTPFields()
+        for header in response.headers {
+            fields.append(HTTPField(name: HTTPField.Name(header.name)!, value: header.value))
+        }
+        return Reply(status: Int(response.status.code), headers: fields, body: Data(body.readableBytesView))
     }
 
     /// Starts PostgreSQL, Redis and the gateway (with `environment` added to the
@@ -56,63 +60,36 @@ struct GatewayHarness: Sendable {
     ) async throws {
         try await withPostgres { postgres in
             try await withRedis { redis in
-                let secrets = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-test-\(UUID().uuidString)")
-                try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(at: secrets) }
-                let jwtFile = secrets.appendingPathComponent("jwt_secret")
-                let passwordFile = secrets.appendingPathComponent("db_password")
-                try Data("\(testSecret)\n".utf8).write(to: jwtFile)
-                try Data("unused\n".utf8).write(to: passwordFile)
-                var environment = [
-                    "SERVICE_NAME": "gateway",
-                    "PORT": "3000",
-                    "HOST": "127.0.0.1",
-                    "JWT_SECRET_FILE": jwtFile.path,
-                    "DATABASE_HOST": postgres.host,
-                    "DATABASE_PORT": String(postgres.port),
-                    "DATABASE_NAME": "swap",
-                    "DATABASE_USER": postgres.user,
-                    "DATABASE_PASSWORD_FILE": passwordFile.path,
-                    "REDIS_URL": redis.url,
-                    "BCRYPT_COST": "4",
-                    "RATE_LIMIT_PER_USER_RPS": "1000",
-                    "RATE_LIMIT_PER_USER_BURST": "1000",
-                    "UPSTREAM_CONNECT_TIMEOUT": "1s",
-                    "UPSTREAM_READ_TIMEOUT": "5s",
-                ]
-                environment.merge(extra) { $1 }
-                var configuration = try GatewayConfiguration(environment: environment)
-                configuration.common.port = 0
-                var logger = Logger(label: "gateway-test")
-                logger.logLevel = .warning
-                let app = try await buildApplication(configuration: configuration, logger: logger)
-                try await app.test(.live) { client in
-                    let http = HTTPClient(eventLoopGroupProvider: .singleton)
-                    do {
-                        try await body(GatewayHarness(port: client.port!, http: http, redis: redis, postgres: postgres))
-                        try await http.shutdown()
-                    } catch {
-                        try? await http.shutdown()
-                        throw error
+                try await withSecretFiles("gateway-test") { secrets in
+                    let environment = try ServiceSettings.common("gateway", jwtSecretFile: secrets.write("jwt_secret", "\(testSecret)\n"))
+                        .merging(ServiceSettings.database("swap", on: postgres, secrets: secrets)) { $1 }
+                        .merging([
+                            "REDIS_URL": redis.url,
+                            "BCRYPT_COST": "4",
+                            "RATE_LIMIT_PER_USER_RPS": "1000",
+                            "RATE_LIMIT_PER_USER_BURST": "1000",
+                            "UPSTREAM_CONNECT_TIMEOUT": "1s",
+                            "UPSTREAM_READ_TIMEOUT": "5s",
+                        ]) { $1 }
+                        .merging(extra) { $1 }
+                    let configuration = try GatewayConfiguration(environment: environment)
+                    let logger = Logger.quiet("gateway-test")
+                    let app = try await buildApplication(configuration: configuration, logger: logger)
+                    // Ready once it listens: a /health probe would call the upstreams, which count their hits.
+                    try await withRunningApplication(app, port: configuration.common.port, readiness: .listening, logger: logger) { gateway in
+                        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                        do {
+                            try await body(GatewayHarness(port: gateway.port, http: http, redis: redis, postgres: postgres))
+                            try await http.shutdown()
+                        } catch {
+                            try? await http.shutdown()
+                            throw error
+                        }
                     }
                 }
             }
         }
     }
-}
-
-struct Reply: Sendable {
-    let status: Int
-    let headers: HTTPHeaders
-    let body: String
-
-    var json: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
-    }
-
-    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-    var errorMessage: String? { (json["error"] as? [String: Any])?["message"] as? String }
-    var errorRequestID: String? { (json["error"] as? [String: Any])?["request_id"] as? String }
 }
 
 /// A fake service: a Hummingbird app on 127.0.0.1 (on `port`, or a free one).
@@ -124,8 +101,7 @@ func withUpstream<Value: Sendable>(
     let router = Router()
     routes(router)
     let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-    var logger = Logger(label: "fake-upstream")
-    logger.logLevel = .warning
+    let logger = Logger.quiet("fake-upstream")
     let app = Application(
         router: router,
         configuration: .init(address: .hostname("127.0.0.1", port: port)),

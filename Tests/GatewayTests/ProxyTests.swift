@@ -6,6 +6,7 @@ import LocalServers
 import NIOCore
 import NIOHTTP1
 import ServiceKit
+import ServiceTesting
 import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(10)))
@@ -45,8 +46,8 @@ struct ProxyTests {
                     json: #"{"amount": 5}"#, bearer: token
                 )
                 #expect(reply.status == 200)
-                #expect(reply.headers.first(name: "X-Request-ID") == "req-abc-123")
-                #expect(reply.headers.first(name: "X-Upstream") == "echo")
+                #expect(reply.header("X-Request-ID") == "req-abc-123")
+                #expect(reply.header("X-Upstream") == "echo")
                 let echoed = reply.json
                 #expect(echoed["path"] as? String == "/api/v1/echo/items?x=1&y=%2F")
                 #expect(echoed["body"] as? String == #"{"amount": 5}"#)
@@ -62,7 +63,7 @@ struct ProxyTests {
                 // Without a client id the gateway makes one, and the service sees the same.
                 let generated = try await gateway.send(.GET, "/api/v1/echo", bearer: token)
                 #expect(generated.status == 200)
-                let id = try #require(generated.headers.first(name: "X-Request-ID"))
+                let id = try #require(generated.header("X-Request-ID"))
                 #expect((generated.json["headers"] as? [String: String])?["x-request-id"] == id)
             }
         }
@@ -101,7 +102,7 @@ struct ProxyTests {
                     let reply = try await gateway.send(.GET, "/api/v1/echo", bearer: token)
                     #expect(reply.status == 401, "\(name)")
                     #expect(reply.errorCode == "unauthorized", "\(name)")
-                    #expect(reply.errorRequestID == reply.headers.first(name: "X-Request-ID"), "\(name)")
+                    #expect(reply.errorRequestID == reply.header("X-Request-ID"), "\(name)")
                 }
                 #expect(state.hits == 0)
                 let ok = try await gateway.send(.GET, "/api/v1/echo", bearer: valid)
@@ -125,8 +126,8 @@ struct ProxyTests {
                     "UPSTREAM_NEARBY_PREFIXES": "/api/v1/listings/nearby",
                 ]) { gateway in
                     let token = gateway.token()
-                    #expect(try await gateway.send(.GET, "/api/v1/listings/123", bearer: token).body == "listings")
-                    #expect(try await gateway.send(.GET, "/api/v1/listings/nearby", bearer: token).body == "nearby")
+                    #expect(try await gateway.send(.GET, "/api/v1/listings/123", bearer: token).text == "listings")
+                    #expect(try await gateway.send(.GET, "/api/v1/listings/nearby", bearer: token).text == "nearby")
                     let unknown = try await gateway.send(.GET, "/api/v1/listingsx", bearer: token)
                     #expect(unknown.status == 404)
                     #expect(unknown.errorCode == "not_found")
@@ -229,7 +230,7 @@ struct ProxyTests {
                 let limited = try await gateway.send(.GET, "/api/v1/echo", bearer: alice)
                 #expect(limited.status == 429)
                 #expect(limited.errorCode == "rate_limited")
-                let retryAfter = try #require(limited.headers.first(name: "Retry-After").flatMap(Int.init))
+                let retryAfter = try #require(limited.header("Retry-After").flatMap(Int.init))
                 #expect((1...2).contains(retryAfter))
                 // Another user has a bucket of their own.
                 #expect(try await gateway.send(.GET, "/api/v1/echo", bearer: gateway.token()).status == 200)

@@ -28,16 +28,11 @@ struct MapHarness: Sendable {
         try await withPostgres { postgresServer in
             try await withRedis { redisServer in
                 try await withSecretFiles("map-test") { secrets in
-                    var environment = [
-                        "SERVICE_NAME": "map",
-                        "PORT": String(try FreePort.next()),
-                        "HOST": "127.0.0.1",
-                        "JWT_SECRET_FILE": try secrets.write("jwt_secret", "\(secret)\n"),
+                    let environment = try ServiceSettings.common("map", jwtSecretFile: secrets.write("jwt_secret", "\(secret)\n")).merging([
                         "DATABASE_URL_FILE": try secrets.write("database_url", postgresServer.url(database: "swap")),
                         "REDIS_URL": redisServer.url,
                         "TILE_CACHE_TTL": "300s",
-                    ]
-                    environment.merge(extra) { $1 }
+                    ]) { $1 }.merging(extra) { $1 }
                     let configuration = try MapConfiguration(environment: environment)
                     let app = try await buildApplication(configuration: configuration, logger: quietLogger)
                     let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: postgresServer.url(database: "swap")), maxConnections: 4)

@@ -28,18 +28,9 @@ struct MessagesHarness: Sendable {
                 let topic = "messages.created-\(UUID().uuidString.prefix(8).lowercased())"
                 try await createTopic(broker, topic, partitions: 3)
                 try await withSecretFiles("messages-test") { secrets in
-                    let environment = [
-                        "SERVICE_NAME": "messages",
-                        "PORT": String(try FreePort.next()),
-                        "HOST": "127.0.0.1",
-                        "JWT_SECRET_FILE": try secrets.write("jwt_secret", "\(secret)\n"),
-                        "DATABASE_HOST": postgresServer.host,
-                        "DATABASE_PORT": String(postgresServer.port),
-                        "DATABASE_NAME": "swap",
-                        "DATABASE_USER": postgresServer.user,
-                        "DATABASE_PASSWORD_FILE": try secrets.write("db_password", "unused\n"),
-                        "KAFKA_BROKERS": broker.bootstrapServers,
-                    ]
+                    let environment = try ServiceSettings.common("messages", jwtSecretFile: secrets.write("jwt_secret", "\(secret)\n"))
+                        .merging(ServiceSettings.database("swap", on: postgresServer, secrets: secrets)) { $1 }
+                        .merging(["KAFKA_BROKERS": broker.bootstrapServers]) { $1 }
                     var configuration = try MessagesConfiguration(environment: environment)
                     configuration.eventsTopic = topic
                     configuration.relay.minIdleInterval = .milliseconds(20)

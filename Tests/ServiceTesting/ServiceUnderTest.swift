@@ -52,15 +52,10 @@ public func withServiceUnderTest(
             try await prepare(pool)
             try await withSecretFiles("\(name)-secrets") { secrets in
                 let jwtSecret = UUID().uuidString + UUID().uuidString
-                let standard = [
-                    "SERVICE_NAME": name,
-                    "HOST": "127.0.0.1",
-                    "PORT": String(try FreePort.next()),
-                    "JWT_SECRET_FILE": try secrets.write("jwt_secret", jwtSecret),
+                let environment = try ServiceSettings.common(name, jwtSecretFile: secrets.write("jwt_secret", jwtSecret)).merging([
                     "DATABASE_URL_FILE": try secrets.write("database_url", database.url + "\n"),
                     "KAFKA_BROKERS": broker.bootstrapServers,
-                ]
-                let environment = standard.merging(settings) { $1 }
+                ]) { $1 }.merging(settings) { $1 }
                 let port = Int(environment["PORT"]!)!
                 let application = try await build(environment)
                 let logger = Logger.quiet("\(name)-test", level: .error)
