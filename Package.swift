@@ -275,7 +275,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RealtimeServiceTests",
-            dependencies: ["RealtimeService", "LocalServers", "ServiceKit", .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"), .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["RealtimeService", "LocalServers", "ServiceKit", "ServiceTesting", .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWSClient
 import NIOWebSocket
 import ServiceKit
+import ServiceTesting
 import Testing
 
 @testable import RealtimeService
@@ -197,7 +198,7 @@ struct RealtimeServiceTests {
         // The endpoint needs a token and a well-formed id.
         let path = "/api/v1/presence/\(user.uuidString.lowercased())"
         #expect(try await env.get(env.replicaA, path).status == 401)
-        let malformed = try await env.get(env.replicaA, "/api/v1/presence/not-a-uuid", headers: [("Authorization", "Bearer \(env.token(for: user))")])
+        let malformed = try await env.get(env.replicaA, "/api/v1/presence/not-a-uuid", token: env.token(for: user))
         #expect(malformed.status == 400)
     }
 

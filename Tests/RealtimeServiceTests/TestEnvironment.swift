@@ -1,12 +1,10 @@
-import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import LocalServers
 import Logging
-import NIOCore
-import NIOHTTP1
 import RealtimeService
 import ServiceKit
-import ServiceLifecycle
+import ServiceTesting
 import SwapKafka
 import Testing
 
@@ -37,13 +35,14 @@ final class RealtimeEnvironment: Sendable {
     @TaskLocal static var current: RealtimeEnvironment?
 
     static let secret = "realtime-test-secret-0123456789abcdef"
+    static let tokens = AccessToken(secret: secret)
     static let group = "swap-realtime-test"
 
     let redis: RedisServer
     let broker: KafkaBroker
     let producer: KafkaProducer
-    let secretFolder: URL
-    let http: HTTPClient
+    let secrets: SecretFiles
+    let jwtSecretFile: String
     /// Sockets only.
     let replicaA: Replica
     /// Sockets and the consumer.
@@ -51,17 +50,19 @@ final class RealtimeEnvironment: Sendable {
 
     static var shared: RealtimeEnvironment {
         get throws {
-            guard let current else { throw TestSetupError("the suite needs the .realtimeEnvironment trait") }
+            guard let current else { throw TestFailure("the suite needs the .realtimeEnvironment trait") }
             return current
         }
     }
 
-    private init(redis: RedisServer, broker: KafkaBroker, producer: KafkaProducer, secretFolder: URL, http: HTTPClient, replicaA: Replica, replicaB: Replica) {
+    private init(
+        redis: RedisServer, broker: KafkaBroker, producer: KafkaProducer, secrets: SecretFiles, jwtSecretFile: String, replicaA: Replica, replicaB: Replica
+    ) {
         self.redis = redis
         self.broker = broker
         self.producer = producer
-        self.secretFolder = secretFolder
-        self.http = http
+        self.secrets = secrets
+        self.jwtSecretFile = jwtSecretFile
         self.replicaA = replicaA
         self.replicaB = replicaB
     }
@@ -75,32 +76,25 @@ final class RealtimeEnvironment: Sendable {
             await redis.stop()
             throw error
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("realtime-test-\(UUID().uuidString)")
+        let secrets = SecretFiles("realtime-test")
         var replicas: [Replica] = []
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try Data(secret.utf8).write(to: folder.appendingPathComponent("jwt_secret"))
-            let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrapServers: [broker.bootstrapServers]))
-            try await admin.createTopics(RealtimeConfiguration.defaultTopics.map {
-                KafkaTopicSpecification(name: $0, partitions: 3, replicationFactor: 1)
-            })
-            await admin.shutdown()
+            let jwtSecretFile = try secrets.write("jwt_secret", secret)
+            try await createTopics(broker, RealtimeConfiguration.defaultTopics, partitions: 3)
             var configuration = KafkaProducerConfiguration(bootstrapServers: [broker.bootstrapServers], clientID: "realtime-test")
             configuration.linger = .milliseconds(1)
             let producer = try KafkaProducer(configuration: configuration)
-            replicas.append(try await Replica.start(name: "realtime-a", consumer: false, redis: redis, broker: broker, secretFolder: folder))
-            replicas.append(try await Replica.start(name: "realtime-b", consumer: true, redis: redis, broker: broker, secretFolder: folder))
+            replicas.append(try await Replica.start(name: "realtime-a", consumer: false, redis: redis, broker: broker, jwtSecretFile: jwtSecretFile))
+            replicas.append(try await Replica.start(name: "realtime-b", consumer: true, redis: redis, broker: broker, jwtSecretFile: jwtSecretFile))
             return RealtimeEnvironment(
-                redis: redis, broker: broker, producer: producer, secretFolder: folder, http: http,
+                redis: redis, broker: broker, producer: producer, secrets: secrets, jwtSecretFile: jwtSecretFile,
                 replicaA: replicas[0], replicaB: replicas[1]
             )
         } catch {
             for replica in replicas { await replica.stop() }
-            try? await http.shutdown()
             await broker.stop()
             await redis.stop()
-            try? FileManager.default.removeItem(at: folder)
+            secrets.remove()
             throw error
         }
     }
@@ -109,48 +103,39 @@ final class RealtimeEnvironment: Sendable {
         await replicaA.stop()
         await replicaB.stop()
         await producer.shutdown(timeout: .seconds(5))
-        try? await http.shutdown()
         await broker.stop()
         await redis.stop()
-        try? FileManager.default.removeItem(at: secretFolder)
+        secrets.remove()
     }
 
     /// Starts one more replica (sockets only), for tests that stop it.
     func startReplica(name: String, settings: [String: String] = [:]) async throws -> Replica {
-        try await Replica.start(name: name, consumer: false, redis: redis, broker: broker, secretFolder: secretFolder, settings: settings)
+        try await Replica.start(name: name, consumer: false, redis: redis, broker: broker, jwtSecretFile: jwtSecretFile, settings: settings)
     }
 
     // MARK: Tokens and events
 
     func token(for user: UUID, expiresIn: TimeInterval = 3600) -> String {
-        let now = Int(Date().timeIntervalSince1970)
-        return AccessToken(secret: Self.secret).sign(.init(
-            sub: user.uuidString.lowercased(), email: "\(user.uuidString.prefix(8))@example.com", iat: now, exp: now + Int(expiresIn)
-        ))
+        Self.tokens.sign(user: user, email: "\(user.uuidString.prefix(8))@example.com", lifetime: .seconds(expiresIn))
     }
 
-    /// Produces `envelope` as the other services' outbox relays do: JSON value, key, `event_id`/`type` headers.
+    /// Produces `envelope` as the other services' outbox relays do.
     func produce(_ envelope: EventEnvelope) async throws {
-        _ = try await producer.send(
-            topic: envelope.topic, key: Array(envelope.key.utf8), value: Array(try envelope.encodedValue()), headers: envelope.headers
-        )
+        try await producer.send(envelope)
     }
 
     // MARK: HTTP
 
-    func get(_ replica: Replica, _ path: String, headers: [(String, String)] = []) async throws -> (status: Int, headers: [(String, String)], body: Data) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(replica.port)\(path)")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await http.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), response.headers.map { ($0.name, $0.value) }, Data(body.readableBytesView))
+    /// A GET on a connection of its own, so that replicas stopping in between do not matter.
+    func get(_ replica: Replica, _ path: String, token: String? = nil) async throws -> Reply {
+        try await withServiceClient(port: replica.port) { try await $0.send(.get, path, token: token) }
     }
 
     func isOnline(_ user: UUID, via replica: Replica, asking asker: UUID = UUID()) async throws -> Bool {
-        let response = try await get(replica, "/api/v1/presence/\(user.uuidString.lowercased())", headers: [("Authorization", "Bearer \(token(for: asker))")])
-        guard response.status == 200, let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any],
-              let online = object["online"] as? Bool
-        else { throw TestSetupError("presence answered \(response.status)") }
+        let response = try await get(replica, "/api/v1/presence/\(user.uuidString.lowercased())", token: token(for: asker))
+        guard response.status == 200, let online = response.json["online"] as? Bool else {
+            throw TestFailure("presence answered \(response.status)")
+        }
         return online
     }
 }
@@ -158,71 +143,35 @@ final class RealtimeEnvironment: Sendable {
 /// One replica running in this process on its own port.
 final class Replica: Sendable {
     let name: String
-    let port: Int
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let application: RunningApplication
 
-    private init(name: String, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(name: String, application: RunningApplication) {
         self.name = name
-        self.port = port
-        self.group = group
-        self.task = task
+        self.application = application
     }
 
+    var port: Int { application.port }
+    var webSocketURL: String { "ws://127.0.0.1:\(port)/ws" }
+
+    /// Starts a replica and returns once its `/ready` answers 200.
     static func start(
-        name: String, consumer: Bool, redis: RedisServer, broker: KafkaBroker, secretFolder: URL, settings: [String: String] = [:]
+        name: String, consumer: Bool, redis: RedisServer, broker: KafkaBroker, jwtSecretFile: String, settings: [String: String] = [:]
     ) async throws -> Replica {
-        let port = try FreePort.next()
-        let configuration = try RealtimeConfiguration(environment: settings.merging([
-            "SERVICE_NAME": name, "HOST": "127.0.0.1", "PORT": String(port),
-            "JWT_SECRET_FILE": secretFolder.appendingPathComponent("jwt_secret").path,
+        let defaults = try ServiceSettings.common(name, jwtSecretFile: jwtSecretFile).merging([
             "REDIS_URL": redis.url, "KAFKA_BROKERS": broker.bootstrapServers,
             "KAFKA_CONSUMER_GROUP": RealtimeEnvironment.group, "KAFKA_TOPICS": RealtimeConfiguration.defaultTopics.joined(separator: ","),
             "KAFKA_CONSUMER_ENABLED": consumer ? "true" : "false", "KAFKA_SESSION_TIMEOUT": "3s",
             "OUTBOUND_QUEUE_LIMIT": "8", "OUTBOUND_STALL_TIMEOUT": "1s", "PRESENCE_TTL": "6s", "IDLE_TIMEOUT": "20s",
-        ]) { given, _ in given })
-        var logger = Logger(label: name)
-        logger.logLevel = .warning
+        ]) { $1 }
+        let configuration = try RealtimeConfiguration(environment: defaults.merging(settings) { $1 })
+        let logger = Logger.quiet(name)
         let app = try buildApplication(configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task { try await group.run() }
-        let replica = Replica(name: name, port: port, group: group, task: task)
-        let ready = await eventually(timeout: .seconds(20)) {
-            guard let status = try? await Self.readyStatus(port: port) else { return false }
-            return status == 200
-        }
-        guard ready else {
-            await replica.stop()
-            throw TestSetupError("\(name) did not become ready")
-        }
-        return replica
-    }
-
-    private static func readyStatus(port: Int) async throws -> Int {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/ready"), timeout: .seconds(3))
-        return Int(response.status.code)
+        let application = try await RunningApplication.start(app, port: configuration.common.port, readiness: .answering("/ready"), logger: logger)
+        return Replica(name: name, application: application)
     }
 
     /// Graceful shutdown (as on SIGTERM); returns once every service stopped.
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        try? await application.stop()
     }
-
-    var webSocketURL: String { "ws://127.0.0.1:\(port)/ws" }
-}
-
-struct TestSetupError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
 }

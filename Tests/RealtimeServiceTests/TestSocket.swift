@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+import ServiceTesting
 import Synchronization
 
 /// A WebSocket client that records every text frame it receives.
@@ -192,7 +193,7 @@ func rawHTTPExchange(port: Int, target: String, headers: [(String, String)]) asy
         parsed = collector.response()
         return parsed != nil
     }
-    guard let parsed else { throw TestSetupError("no complete HTTP response to \(target)") }
+    guard let parsed else { throw TestFailure("no complete HTTP response to \(target)") }
     return parsed
 }
 
