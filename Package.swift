@@ -255,7 +255,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceKitTests",
-            dependencies: ["ServiceKit", "LocalServers", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["ServiceKit", "LocalServers", "ServiceTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Foundation
 import LocalServers
 import ServiceKit
 import ServiceLifecycle
+import ServiceTesting
 import SwapKafka
 import SwapPostgres
 import Testing
@@ -15,16 +16,6 @@ struct KafkaEventConsumerTests {
     struct Refused: Error {}
 
     let metrics = ServiceMetrics(service: "consumer-test")
-
-    static func publish(_ events: [EventEnvelope], _ broker: KafkaBroker) async throws {
-        let producer = try KafkaProducer(configuration: producerConfiguration(broker))
-        for event in events {
-            _ = try await producer.send(
-                topic: event.topic, key: Array(event.key.utf8), value: Array(try event.encodedValue()), headers: event.headers
-            )
-        }
-        await producer.shutdown()
-    }
 
     static func event(_ topic: String, user: UUID, points: Int) throws -> EventEnvelope {
         try EventEnvelope(topic: topic, key: user.uuidString.lowercased(), type: "points.awarded", data: Award(points: points))
@@ -59,7 +50,7 @@ struct KafkaEventConsumerTests {
             try await createTopic(broker, topic, partitions: 1)
             let user = UUID()
             let events = try (1...3).map { try Self.event(topic, user: user, points: $0) }
-            try await Self.publish(events, broker)
+            try await publish(events, to: broker)
 
             // The first member applies events 1 and 2, then hangs in the handler of 2 and is killed.
             let applied = Recorder<UUID>()
@@ -96,7 +87,7 @@ struct KafkaEventConsumerTests {
 
             // Everything up to event 3 was committed: a new member starts after it.
             let fourth = try Self.event(topic, user: user, points: 4)
-            try await Self.publish([fourth], broker)
+            try await publish([fourth], to: broker)
             let later = Recorder<UUID>()
             let next = KafkaEventConsumer(
                 configuration: consumerConfiguration(broker, group: group), topics: [topic], metrics: metrics, logger: quietLogger
@@ -122,7 +113,7 @@ struct KafkaEventConsumerTests {
         let producer = try KafkaProducer(configuration: producerConfiguration(broker))
         _ = try await producer.send(topic: topic, key: "x", value: "not json")
         await producer.shutdown()
-        try await Self.publish([poison, good], broker)
+        try await publish([poison, good], to: broker)
 
         let attempts = Recorder<UUID>()
         let consumer = KafkaEventConsumer(
@@ -146,7 +137,7 @@ struct KafkaEventConsumerTests {
         let topic = uniqueName("financial.transactions")
         try await createTopic(broker, topic, partitions: 1)
         let event = try Self.event(topic, user: UUID(), points: 5)
-        try await Self.publish([event], broker)
+        try await publish([event], to: broker)
         let attempts = Recorder<Int>()
         let consumer = KafkaEventConsumer(
             configuration: consumerConfiguration(broker, group: uniqueName("points")), topics: [topic], metrics: metrics,

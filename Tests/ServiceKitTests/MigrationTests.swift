@@ -1,6 +1,7 @@
 import Foundation
 import LocalServers
 import ServiceKit
+import ServiceTesting
 import SwapPostgres
 import Testing
 
@@ -15,9 +16,8 @@ struct MigrationTests {
 
     @Test("replicas migrating at once apply each migration exactly once")
     func concurrentMigratorsApplyOnce() async throws {
-        try await withTestDatabase { pool, server in
-            let name = try await databaseName(pool)
-            let pools = (0..<4).map { _ in makePool(server, database: name, maxConnections: 2) }
+        try await withTestDatabase { pool, database in
+            let pools = (0..<4).map { _ in database.makePool(maxConnections: 2) }
             let applied = try await withThrowingTaskGroup(of: Int.self) { group in
                 for replica in pools {
                     group.addTask { try await Migrator(pool: replica, logger: quietLogger).migrate([Self.counted]) }

@@ -3,6 +3,7 @@ import LocalServers
 import Logging
 import ServiceLifecycle
 @testable import ServiceKit
+import ServiceTesting
 @testable import SwapKafka
 import SwapPostgres
 import Synchronization

@@ -1,6 +1,7 @@
 import Foundation
 import LocalServers
 import ServiceKit
+import ServiceTesting
 import SwapKafka
 import SwapPostgres
 import SwapRedis

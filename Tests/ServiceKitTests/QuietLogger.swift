@@ -1,0 +1,5 @@
+import Logging
+import ServiceTesting
+
+/// The logger of the components under test: warnings and worse only.
+let quietLogger = Logger.quiet("servicekit-test")
