@@ -6,15 +6,21 @@ import SwapPostgres
 /// at exit); every test gets its own database on it.
 actor SharedPostgresServer {
     static let shared = SharedPostgresServer()
-    private var server: PostgresServer?
+    // A task, not the server: suites run in parallel and an actor is
+    // re-entered at the await, so a second caller must wait for the start
+    // already under way instead of starting a server of its own. (The
+    // service tests' ServiceTesting has the same; this target does not
+    // depend on it, as it would bring in ServiceKit.)
+    private var starting: Task<PostgresServer, any Error>?
 
     func server() async throws -> PostgresServer {
-        if let server { return server }
-        var options = PostgresServer.Options()
-        options.database = nil
-        let started = try await PostgresServer.start(options)
-        self.server = started
-        return started
+        let starting = self.starting ?? Task {
+            var options = PostgresServer.Options()
+            options.database = nil
+            return try await PostgresServer.start(options)
+        }
+        self.starting = starting
+        return try await starting.value
     }
 }
 

@@ -6,13 +6,15 @@ import SwapRedis
 /// exit); every test works under its own key prefix.
 actor SharedRedisServer {
     static let shared = SharedRedisServer()
-    private var server: RedisServer?
+    // A task, not the server: suites run in parallel and an actor is
+    // re-entered at the await, so a second caller must wait for the start
+    // already under way instead of starting a server of its own.
+    private var starting: Task<RedisServer, any Error>?
 
     func server() async throws -> RedisServer {
-        if let server { return server }
-        let started = try await RedisServer.start()
-        self.server = started
-        return started
+        let starting = self.starting ?? Task { try await RedisServer.start() }
+        self.starting = starting
+        return try await starting.value
     }
 }
 
