@@ -12,7 +12,7 @@ let quietLogger = Logger.quiet("map-test")
 
 /// The map service on 127.0.0.1 with its own PostgreSQL (PostGIS) and Redis,
 /// driven over HTTP; everything is stopped when the test ends, also on failure.
-struct MapHarness: Sendable {
+struct MapHarness: Sendable, TestUserSource {
     static let secret = "map-test-secret-0123456789abcdef0123"
     static let tokens = AccessToken(secret: secret)
 
@@ -35,33 +35,23 @@ struct MapHarness: Sendable {
                     ]) { $1 }.merging(extra) { $1 }
                     let configuration = try MapConfiguration(environment: environment)
                     let app = try await buildApplication(configuration: configuration, logger: quietLogger)
-                    let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: postgresServer.url(database: "swap")), maxConnections: 4)
-                    let redis = RedisPool(configuration: try RedisConfiguration(url: redisServer.url), maxConnections: 2)
-                    do {
-                        try await withRunningApplication(app, port: configuration.common.port, readiness: .listening, logger: quietLogger) { running in
-                            try await withServiceClient(port: running.port) { client in
-                                try await body(MapHarness(client: client, postgres: pool, redis: redis, redisServer: redisServer))
+                    try await withPostgresPool("swap", on: postgresServer) { pool in
+                        let redis = RedisPool(configuration: try RedisConfiguration(url: redisServer.url), maxConnections: 2)
+                        do {
+                            try await withRunningApplication(app, port: configuration.common.port, readiness: .listening, logger: quietLogger) { running in
+                                try await withServiceClient(port: running.port) { client in
+                                    try await body(MapHarness(client: client, postgres: pool, redis: redis, redisServer: redisServer))
+                                }
                             }
+                            await redis.close()
+                        } catch {
+                            await redis.close()
+                            throw error
                         }
-                        await pool.close()
-                        await redis.close()
-                    } catch {
-                        await pool.close()
-                        await redis.close()
-                        throw error
                     }
                 }
             }
         }
-    }
-
-    /// Inserts a user into auth.users (as the gateway's sign-up would) and signs a token for it.
-    func user(_ name: String = "user") async throws -> TestUser {
-        try await TestUser.insert(named: name, on: postgres, tokens: Self.tokens)
-    }
-
-    static func token(for id: UUID) -> String {
-        tokens.sign(user: id)
     }
 
     /// Sends a request as `user` (or without a token); `json` is sent as the body.

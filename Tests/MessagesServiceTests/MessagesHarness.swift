@@ -12,7 +12,7 @@ let quietLogger = Logger.quiet("messages-test")
 
 /// The messages service on 127.0.0.1 with its own PostgreSQL and broker,
 /// driven over HTTP; everything is stopped when the test ends, also on failure.
-struct MessagesHarness: Sendable {
+struct MessagesHarness: Sendable, TestUserSource {
     static let secret = "messages-test-secret-0123456789abcdef"
     static let tokens = AccessToken(secret: secret)
 
@@ -39,30 +39,16 @@ struct MessagesHarness: Sendable {
                     configuration.relay.maxErrorBackoff = .seconds(1)
                     configuration.relay.shutdownGracePeriod = .seconds(1)
                     let app = try await buildApplication(configuration: configuration, logger: quietLogger)
-                    let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: postgresServer.url(database: "swap")), maxConnections: 4)
-                    do {
+                    try await withPostgresPool("swap", on: postgresServer) { pool in
                         try await withRunningApplication(app, port: configuration.common.port, readiness: .listening, logger: quietLogger) { running in
                             try await withServiceClient(port: running.port) { client in
                                 try await body(MessagesHarness(client: client, port: running.port, postgres: pool, broker: broker, topic: topic))
                             }
                         }
-                        await pool.close()
-                    } catch {
-                        await pool.close()
-                        throw error
                     }
                 }
             }
         }
-    }
-
-    /// Inserts a user into auth.users (as the gateway's sign-up would) and signs a token for it.
-    func user(_ name: String = "user") async throws -> TestUser {
-        try await TestUser.insert(named: name, on: postgres, tokens: Self.tokens)
-    }
-
-    static func token(for id: UUID) -> String {
-        tokens.sign(user: id)
     }
 
     /// Sends a request on the shared keep-alive connection, or, with

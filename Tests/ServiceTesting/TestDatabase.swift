@@ -16,6 +16,21 @@ public struct TestDatabase: Sendable {
     }
 }
 
+/// Runs `body` with a pool on `database` of `server`, closed afterwards, also when `body` throws.
+public func withPostgresPool<Value>(
+    _ database: String, on server: PostgresServer, maxConnections: Int = 4, _ body: (PostgresPool) async throws -> Value
+) async throws -> Value {
+    let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: server.url(database: database)), maxConnections: maxConnections)
+    do {
+        let value = try await body(pool)
+        await pool.close()
+        return value
+    } catch {
+        await pool.close()
+        throw error
+    }
+}
+
 /// Runs `body` with a pool on a fresh database of the shared server, then
 /// closes the pool and drops the database, also when `body` throws.
 public func withTestDatabase<Value>(
@@ -26,15 +41,13 @@ public func withTestDatabase<Value>(
     let server = try await SharedServers.shared.postgresServer()
     let database = TestDatabase(server: server, name: prefix + "_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))
     try await server.createDatabase(database.name)
-    let pool = database.makePool(maxConnections: maxConnections)
+    let value: Value
     do {
-        let value = try await body(pool, database)
-        await pool.close()
-        try await server.dropDatabase(database.name)
-        return value
+        value = try await withPostgresPool(database.name, on: server, maxConnections: maxConnections) { try await body($0, database) }
     } catch {
-        await pool.close()
         try? await server.dropDatabase(database.name)
         throw error
     }
+    try await server.dropDatabase(database.name)
+    return value
 }

@@ -23,6 +23,25 @@ public struct TestUser: Sendable {
     }
 }
 
+/// A harness that adds signed-in users: it knows the service's JWT secret
+/// and has a pool on the database holding auth.users.
+public protocol TestUserSource {
+    static var tokens: AccessToken { get }
+    var postgres: PostgresPool { get }
+}
+
+extension TestUserSource {
+    /// Inserts a user into auth.users (as the gateway's sign-up would) and signs a token for it.
+    public func user(_ name: String = "user") async throws -> TestUser {
+        try await TestUser.insert(named: name, on: postgres, tokens: Self.tokens)
+    }
+
+    /// A token for `id`, whether or not such a user exists.
+    public static func token(for id: UUID) -> String {
+        tokens.sign(user: id)
+    }
+}
+
 /// Inserts a user into auth.users as the gateway's sign-up does (so the
 /// services' triggers run, such as the one that opens a wallet) and returns its id.
 public func insertUser(_ email: String, on pool: PostgresPool) async throws -> UUID {
