@@ -34,7 +34,7 @@ public struct ServiceClient: Sendable {
     }
 
     /// Waits until the connection is established (or fails).
-    public func connected() async throws {
+    func connected() async throws {
         _ = try await client.getChannel()
     }
 
