@@ -272,7 +272,8 @@ enum Scenarios {
         let balance = try await stack.points(sender)
         try expect(arrived, "points balance \(balance), expected \(expectedPoints) (awarded once per transfer)")
         // Each award exactly once, live on the socket too.
-        // A batch the killed process had claimed is re-checked after the outbox claim timeout (60 s).
+        // A batch the killed process had claimed is taken over by its successor as soon as it runs
+        // (the dead relay's liveness lock went with its database session).
         _ = await eventually(timeout: .seconds(100)) { socket.events("points.awarded").count >= 20 }
         let sources = socket.events("points.awarded").compactMap { ($0["data"] as? [String: Any])?["source_event_id"] as? String }
         try expect(Set(sources).count == sources.count, "a points.awarded arrived twice: \(sources.count) frames, \(Set(sources).count) distinct")

@@ -177,6 +177,68 @@ struct OutboxTests {
         }
     }
 
+    @Test("a dead relay's claims are taken over at once, a live relay's only after the claim timeout")
+    func takeOverFollowsTheLivenessLock() async throws {
+        try await withTestDatabase { pool, _ in
+            try await Self.migrate(pool)
+            let topic = uniqueName("financial.transactions")
+            try await Self.enqueue(5, topic: topic, users: [UUID()], on: pool)
+            let store = OutboxStore(pool: pool, topics: [topic])
+            let owner = UUID(), other = UUID()
+            let ownerLiveness = RelayLiveness(configuration: pool.configuration, token: owner, logger: quietLogger)
+            try await ownerLiveness.hold()
+            #expect(try await store.claim(token: owner, limit: 10, offsets: [:]).count == 5)
+
+            // The owner's session holds its lock: its claims are not of unknown fate.
+            #expect(try await store.takeOver(token: other, claimTimeout: .seconds(600), limit: 10).isEmpty)
+            try await ownerLiveness.hold()
+            #expect(try await store.takeOver(token: other, claimTimeout: .seconds(600), limit: 10).isEmpty, "hold() again keeps the same lock")
+
+            // Its session ends as when its process dies: every claim is taken over, long before the timeout
+            // (as soon as the server has ended the session: it does so a moment after the client left).
+            await ownerLiveness.release()
+            var taken: [ClaimedEvent] = []
+            let tookOver = try await eventually(timeout: .seconds(10)) {
+                taken = try await store.takeOver(token: other, claimTimeout: .seconds(600), limit: 10)
+                return taken.count == 5
+            }
+            #expect(tookOver, "\(taken.count) of 5 claims taken over")
+            #expect(try await pool.query("SELECT count(*) FROM swap_outbox WHERE claim_token = \(other)")[0].decode(Int.self, column: 0) == 5)
+        }
+    }
+
+    @Test("after a relay crash the next relay publishes the rest at once, not after the claim timeout, and nothing twice")
+    func crashedRelaysClaimsAreTakenOverAtOnce() async throws {
+        let broker = try await SharedServers.shared.kafkaBroker()
+        try await withTestDatabase { pool, _ in
+            try await Self.migrate(pool)
+            let topic = uniqueName("financial.transactions")
+            try await createTopic(broker, topic)
+            let events = try await Self.enqueue(8, topic: topic, users: [UUID(), UUID()], on: pool)
+            var options = Self.options(topic: topic)
+            options.claimTimeout = .seconds(600)
+            let deliveries = Mutex(0)
+            let doomed = try OutboxRelay(
+                pool: pool, producer: producerConfiguration(broker), metrics: metrics, options: options, logger: quietLogger,
+                afterDelivery: { _, _, _ in
+                    let count = deliveries.withLock { count in
+                        count += 1
+                        return count
+                    }
+                    if count == 3 { throw Crash() }
+                }
+            )
+            await #expect(throws: Crash.self) { try await doomed.run() }
+            #expect(try await Self.count(pool, state: "publishing") == 6)
+
+            let successor = try OutboxRelay(pool: pool, producer: producerConfiguration(broker), metrics: metrics, options: options, logger: quietLogger)
+            let task = Self.start(successor)
+            #expect(try await eventually(timeout: .seconds(30)) { try await Self.count(pool, state: "sent") == 8 })
+            await Self.stop(task)
+            try await Self.expectExactlyOnceInOrder(events, on: broker, topic: topic)
+        }
+    }
+
     @Test("a producer librdkafka declares unusable (fenced) is replaced: later events are published, each once")
     func fencedProducerIsReplaced() async throws {
         let broker = try await SharedServers.shared.kafkaBroker()

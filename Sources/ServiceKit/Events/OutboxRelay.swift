@@ -23,8 +23,9 @@ import Synchronization
 ///    partition and offset, only if this relay still holds the claim.
 ///
 /// A row whose fate is unknown — this relay's own after a failed or
-/// abandoned send, or one whose claim was not renewed for `claimTimeout`
-/// because its relay crashed — is **reconciled** before anything is sent
+/// abandoned send, one whose relay died (its liveness lock is gone:
+/// ``RelayLiveness``), or one whose claim was not renewed for `claimTimeout`
+/// (its relay is stuck) — is **reconciled** before anything is sent
 /// again: the relay reads its topic's partitions from the recorded
 /// watermarks to the current high watermark and looks for the row's
 /// `event_id` header. Found: the row is marked sent where it was found.
@@ -45,7 +46,9 @@ import Synchronization
 ///   (cut off from PostgreSQL) while librdkafka still holds its message can
 ///   have that message land after another relay reconciled and re-sent it.
 ///   Keep `claimTimeout` well above `heartbeatInterval`; the late relay logs
-///   "claim lost" when it cannot mark the row.
+///   "claim lost" when it cannot mark the row. The same holds for a relay
+///   whose liveness session ended while it lives (a database restart) until
+///   its next cycle takes the lock again.
 /// - A send that librdkafka gave up on (`messageTimeout`) whose request the
 ///   broker nevertheless appends after the reconciliation read would also
 ///   appear twice. The default `messageTimeout` (5 minutes) makes this need
@@ -109,6 +112,7 @@ public final class OutboxRelay: Service, Sendable {
     let producers: ReplaceableProducer
     let reader: KafkaPartitionReader
     let reconciler: OutboxReconciler
+    let liveness: RelayLiveness
     let metrics: ServiceMetrics
     let logger: Logger
     let token = UUID()
@@ -139,6 +143,7 @@ public final class OutboxRelay: Service, Sendable {
         self.producers = try ReplaceableProducer(configuration: configuration, logger: logger)
         self.reader = try KafkaPartitionReader(configuration: readerConfiguration, logger: logger)
         self.reconciler = OutboxReconciler(reader: reader, window: options.reconcileWindow, timeout: options.brokerTimeout, logger: logger)
+        self.liveness = RelayLiveness(configuration: pool.configuration, token: token, logger: logger)
         self.metrics = metrics
         self.logger = logger
         self.afterDelivery = afterDelivery
@@ -193,11 +198,14 @@ public final class OutboxRelay: Service, Sendable {
         // Purges what is still queued: those rows stay claimed and are reconciled later.
         await producers.shutdown(timeout: options.shutdownGracePeriod)
         await reader.shutdown()
+        // Last: releasing the lock lets other relays take over what is still claimed.
+        await liveness.release()
     }
 
     /// One pass: reconcile rows of unknown fate, then claim and publish.
     /// Returns how many rows became sent.
     func cycle() async throws -> Int {
+        try await liveness.hold()
         try await cleanUpIfDue()
         var published = 0
         let unknown = try await store.takeOver(token: token, claimTimeout: options.claimTimeout, limit: options.batchSize)

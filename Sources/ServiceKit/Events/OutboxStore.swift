@@ -68,15 +68,24 @@ struct OutboxStore: Sendable {
     }
 
     /// Claims rows whose outcome is unknown: this relay's own after a failed
-    /// or abandoned send, and those of a relay that stopped renewing its
-    /// claim for `claimTimeout` (it crashed, or lost the database).
+    /// or abandoned send; those of a relay whose liveness lock is gone (its
+    /// process died: ``RelayLiveness``); and those of a relay that stopped
+    /// renewing its claim for `claimTimeout` (stuck, or cut off from the
+    /// database).
     func takeOver(token: UUID, claimTimeout: Duration, limit: Int) async throws -> [ClaimedEvent] {
         let seconds = Double(claimTimeout.components.seconds) + Double(claimTimeout.components.attoseconds) / 1e18
         let rows = try await pool.query("""
             WITH stale AS (
-                SELECT id FROM swap_outbox
+                SELECT id FROM swap_outbox o
                 WHERE state = 'publishing'
-                  AND (claim_token = \(token) OR claimed_at < now() - make_interval(secs => \(seconds)))
+                  AND (claim_token = \(token)
+                       OR claimed_at < now() - make_interval(secs => \(seconds))
+                       OR NOT EXISTS (
+                           SELECT 1 FROM pg_locks l
+                           WHERE l.locktype = 'advisory' AND l.granted
+                             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                             AND l.classid = \(RelayLiveness.namespace)::oid
+                             AND l.objid = hashtext(o.claim_token::text)::oid AND l.objsubid = 2))
                   AND (\(topicArray)::text[] IS NULL OR topic = ANY(\(topicArray)::text[]))
                 ORDER BY id
                 LIMIT \(limit)
