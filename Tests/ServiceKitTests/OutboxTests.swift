@@ -84,13 +84,24 @@ struct OutboxTests {
         try await Migrator(pool: pool, logger: quietLogger).migrate(Outbox.migrations)
     }
 
+    /// A database of the test's own with the outbox table, and a topic of its
+    /// own (named after `topic`) on the shared broker or on `own`.
+    static func withOutbox(
+        topic: String, partitions: Int = 3, on own: KafkaBroker? = nil, _ body: (KafkaBroker, PostgresPool, String) async throws -> Void
+    ) async throws {
+        let broker: KafkaBroker
+        if let own { broker = own } else { broker = try await SharedServers.shared.kafkaBroker() }
+        try await withTestDatabase { pool, _ in
+            try await migrate(pool)
+            let name = uniqueName(topic)
+            try await createTopic(broker, name, partitions: partitions)
+            try await body(broker, pool, name)
+        }
+    }
+
     @Test("every committed event is published once, in order per key, with event_id and type headers")
     func publishesEveryEventOnce() async throws {
-        let broker = try await SharedServers.shared.kafkaBroker()
-        try await withTestDatabase { pool, _ in
-            try await Self.migrate(pool)
-            let topic = uniqueName("financial.transactions")
-            try await createTopic(broker, topic)
+        try await Self.withOutbox(topic: "financial.transactions") { broker, pool, topic in
             let users = (0..<3).map { _ in UUID() }
             let events = try await Self.enqueue(30, topic: topic, users: users, on: pool)
 
@@ -132,11 +143,7 @@ struct OutboxTests {
 
     @Test("a relay that dies between the broker's acknowledgement and marking the row: the next one publishes nothing twice")
     func crashBetweenAcknowledgementAndMark() async throws {
-        let broker = try await SharedServers.shared.kafkaBroker()
-        try await withTestDatabase { pool, _ in
-            try await Self.migrate(pool)
-            let topic = uniqueName("financial.transactions")
-            try await createTopic(broker, topic)
+        try await Self.withOutbox(topic: "financial.transactions") { broker, pool, topic in
             let events = try await Self.enqueue(12, topic: topic, users: [UUID(), UUID()], on: pool)
 
             let deliveries = Mutex(0)
@@ -209,11 +216,7 @@ struct OutboxTests {
 
     @Test("after a relay crash the next relay publishes the rest at once, not after the claim timeout, and nothing twice")
     func crashedRelaysClaimsAreTakenOverAtOnce() async throws {
-        let broker = try await SharedServers.shared.kafkaBroker()
-        try await withTestDatabase { pool, _ in
-            try await Self.migrate(pool)
-            let topic = uniqueName("financial.transactions")
-            try await createTopic(broker, topic)
+        try await Self.withOutbox(topic: "financial.transactions") { broker, pool, topic in
             let events = try await Self.enqueue(8, topic: topic, users: [UUID(), UUID()], on: pool)
             var options = Self.options(topic: topic)
             options.claimTimeout = .seconds(600)
@@ -241,11 +244,7 @@ struct OutboxTests {
 
     @Test("a producer librdkafka declares unusable (fenced) is replaced: later events are published, each once")
     func fencedProducerIsReplaced() async throws {
-        let broker = try await SharedServers.shared.kafkaBroker()
-        try await withTestDatabase { pool, _ in
-            try await Self.migrate(pool)
-            let topic = uniqueName("financial.transactions")
-            try await createTopic(broker, topic)
+        try await Self.withOutbox(topic: "financial.transactions") { broker, pool, topic in
             let users = [UUID(), UUID()]
             var events = try await Self.enqueue(5, topic: topic, users: users, on: pool)
             let relay = try OutboxRelay(pool: pool, producer: producerConfiguration(broker), metrics: metrics, options: Self.options(topic: topic), logger: quietLogger)
@@ -266,11 +265,7 @@ struct OutboxTests {
 
     @Test("several relays share the work: each event once, one key's events in order")
     func concurrentRelays() async throws {
-        let broker = try await SharedServers.shared.kafkaBroker()
-        try await withTestDatabase { pool, _ in
-            try await Self.migrate(pool)
-            let topic = uniqueName("messages.created")
-            try await createTopic(broker, topic, partitions: 6)
+        try await Self.withOutbox(topic: "messages.created", partitions: 6) { broker, pool, topic in
             let users = (0..<5).map { _ in UUID() }
             var events = try await Self.enqueue(80, topic: topic, users: users, on: pool)
             let relays = try (0..<3).map { _ in
@@ -287,10 +282,7 @@ struct OutboxTests {
     @Test("while the broker is paused events wait; after it resumes they go out once each")
     func brokerOutage() async throws {
         try await withKafkaBroker { broker in
-            try await withTestDatabase { pool, _ in
-                try await Self.migrate(pool)
-                let topic = uniqueName("points.awarded")
-                try await createTopic(broker, topic)
+            try await Self.withOutbox(topic: "points.awarded", on: broker) { broker, pool, topic in
                 let users = (0..<4).map { _ in UUID() }
                 var events = try await Self.enqueue(150, topic: topic, users: users, on: pool)
                 let relay = try OutboxRelay(pool: pool, producer: producerConfiguration(broker), metrics: metrics, options: Self.options(topic: topic), logger: quietLogger)
@@ -316,10 +308,7 @@ struct OutboxTests {
     @Test("graceful shutdown stops the relay promptly, even with a send stuck on a paused broker")
     func gracefulShutdown() async throws {
         try await withKafkaBroker { broker in
-            try await withTestDatabase { pool, _ in
-                try await Self.migrate(pool)
-                let topic = uniqueName("financial.transactions")
-                try await createTopic(broker, topic)
+            try await Self.withOutbox(topic: "financial.transactions", on: broker) { broker, pool, topic in
                 let users = [UUID(), UUID()]
                 let events = try await Self.enqueue(300, topic: topic, users: users, on: pool)
 
