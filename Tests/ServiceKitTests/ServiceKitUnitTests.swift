@@ -132,7 +132,7 @@ struct EnvironmentReaderTests {
         _ = reader.duration("REPLAY_WINDOW", default: .seconds(900), in: .seconds(600)...(.seconds(86_400)), why: "replayable for 10 minutes")
         #expect(reader.problems == [
             "DATABASE_HOST (or DATABASE_URL_FILE) is required",
-            "REDIS_URL must be redis://[[user]:password@]host[:port][/database], found 'http://cache'",
+            "REDIS_URL must be redis://[[user]:password@]host[:port][/database]",
             "KAFKA_BROKERS is required (host:port[,host:port...])",
             "KAFKA_CONSUMER_GROUP is required",
             "KAFKA_SESSION_TIMEOUT must be between 1s and 5m, found '10m'",

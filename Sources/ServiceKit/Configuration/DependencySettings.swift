@@ -33,7 +33,8 @@ extension EnvironmentReader {
             return RedisConfiguration()
         }
         guard let configuration = try? RedisConfiguration(url: url) else {
-            problem("REDIS_URL must be redis://[[user]:password@]host[:port][/database], found '\(url)'")
+            // Not echoed: the URL may carry a password.
+            problem("REDIS_URL must be redis://[[user]:password@]host[:port][/database]")
             return RedisConfiguration()
         }
         return configuration
