@@ -31,6 +31,7 @@ struct OutboxTests {
         options.heartbeatInterval = .milliseconds(500)
         options.brokerTimeout = .seconds(3)
         options.shutdownGracePeriod = .seconds(1)
+        options.backlogSampleInterval = .milliseconds(100)
         return options
     }
 
@@ -296,9 +297,15 @@ struct OutboxTests {
                 try await Task.sleep(for: .seconds(3))
                 #expect(try await Self.count(pool, state: "sent") == sentWhilePaused, "nothing can be acknowledged by a paused broker")
                 #expect(sentWhilePaused < 170)
+                // /metrics shows how long the oldest event has waited, though the relay is stuck in a send.
+                let waiting = metricValue(metrics.exposition(), ServiceMetrics.outboxOldestUnsent, ["service": metrics.service]) ?? 0
+                #expect(waiting >= 4, "swap_outbox_oldest_unsent_seconds while the broker is paused: \(waiting)")
 
                 broker.resume()
                 #expect(try await eventually(timeout: .seconds(60)) { try await Self.count(pool, state: "sent") == 170 })
+                #expect(try await eventually(timeout: .seconds(10)) {
+                    metricValue(metrics.exposition(), ServiceMetrics.outboxOldestUnsent, ["service": metrics.service]) == 0
+                }, "the backlog gauge returns to 0 once everything is sent")
                 await Self.stop(task)
                 try await Self.expectExactlyOnceInOrder(events, on: broker, topic: topic)
             }

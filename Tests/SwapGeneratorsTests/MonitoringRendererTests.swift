@@ -88,6 +88,26 @@ struct MonitoringRendererTests {
         #expect(result.output.contains("1 receivers"), "\(result.output)")
     }
 
+    @Test func outboxBacklogIsAlertedWhereServicesPublish() throws {
+        let alerts = try OpsTestSupport.file(renderer.render(try Fixture.topology("prod")), "prod/monitoring/alerts.yml").contents
+        #expect(alerts.contains("- alert: OutboxBacklog\n"))
+        #expect(alerts.contains("max by (service) (\(MetricNames.outboxOldestUnsent)) > 300\n"))
+        #expect(MetricNames.outboxOldestUnsent == "swap_outbox_oldest_unsent_seconds", "the name ServiceKit's relay exports")
+    }
+
+    /// Every alert's runbook_url points at a section of docs/runbooks/alerts.md that exists.
+    @Test(arguments: ["dev", "local", "prod", "staging"])
+    func everyAlertHasARunbookSection(environment: String) throws {
+        let root = Fixture.folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let runbook = try String(contentsOf: root.appendingPathComponent("docs/runbooks/alerts.md"), encoding: .utf8)
+        let alerts = try OpsTestSupport.file(renderer.render(try Fixture.topology(environment)), "\(environment)/monitoring/alerts.yml").contents
+        let names = Set(alerts.matches(of: /- alert: ([A-Za-z0-9]+)\n/).map { String($0.output.1) })
+        #expect(names.count >= 5)
+        for name in names.sorted() {
+            #expect(runbook.contains("\n## \(name)\n"), "docs/runbooks/alerts.md has no section for \(name)")
+        }
+    }
+
     @Test func scrapesEveryReplicaTheWayTheTargetAllows() throws {
         let prod = try OpsTestSupport.file(renderer.render(try Fixture.topology("prod")), "prod/monitoring/prometheus.yml").contents
         #expect(prod.contains("- tasks.realtime\n        type: A\n        port: 3100"))

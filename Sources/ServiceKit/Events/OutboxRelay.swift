@@ -89,6 +89,8 @@ public final class OutboxRelay: Service, Sendable {
         /// Sent rows are deleted this long after they were sent.
         public var retention: Duration = .seconds(7 * 24 * 3600)
         public var cleanupInterval: Duration = .seconds(600)
+        /// How often the age of the oldest unsent row is measured for `/metrics`.
+        public var backlogSampleInterval: Duration = .seconds(5)
 
         public init(topics: [String]? = nil) {
             self.topics = topics
@@ -157,6 +159,8 @@ public final class OutboxRelay: Service, Sendable {
 
     public func run() async throws {
         logger.info("outbox relay started", metadata: ["claim_token": "\(token)"])
+        let sampler = Task { await sampleBacklog() }
+        defer { sampler.cancel() }
         var idle = options.minIdleInterval
         var backoff = options.minErrorBackoff
         do {
@@ -355,6 +359,17 @@ public final class OutboxRelay: Service, Sendable {
             ])
             await producers.replaceIfFatal(producer, after: error)
             throw error
+        }
+    }
+
+    /// Measures the age of the oldest unsent row every
+    /// `backlogSampleInterval` until the relay stops. Apart from the cycles,
+    /// which can wait minutes on one send while the broker is unreachable:
+    /// exactly when the age matters.
+    private func sampleBacklog() async {
+        while !stop.isCompleted && !Task.isCancelled {
+            if let age = try? await store.oldestUnsentAge() { metrics.outboxOldestUnsent(seconds: age) }
+            try? await Task.sleep(for: options.backlogSampleInterval)
         }
     }
 

@@ -128,6 +128,16 @@ struct OutboxStore: Sendable {
             """)
     }
 
+    /// Seconds since the oldest row not yet sent was committed; 0 when every row is sent.
+    func oldestUnsentAge() async throws -> Double {
+        let rows = try await pool.query("""
+            SELECT EXTRACT(EPOCH FROM now() - created_at)::float8 FROM swap_outbox
+            WHERE state <> 'sent' AND (\(topicArray)::text[] IS NULL OR topic = ANY(\(topicArray)::text[]))
+            ORDER BY id LIMIT 1
+            """)
+        return try rows.first.map { max(0, try $0.decode(Double.self, column: 0)) } ?? 0
+    }
+
     /// Deletes up to `limit` rows sent longer than `retention` ago.
     func deleteSent(olderThan retention: Duration, limit: Int = 1000) async throws -> Int {
         let seconds = Double(retention.components.seconds)

@@ -7,7 +7,8 @@ import Prometheus
 /// process, and the metric names the generated dashboards and alerts query
 /// (SwapGenerators' MetricNames): `http_requests_total`,
 /// `http_request_duration_seconds`, `swap_events_published_total`,
-/// `swap_events_consumed_total`, `swap_consumer_lag`.
+/// `swap_events_consumed_total`, `swap_consumer_lag`,
+/// `swap_outbox_oldest_unsent_seconds`.
 public final class ServiceMetrics: Sendable {
     public let service: String
     private let registry: PrometheusCollectorRegistry
@@ -17,6 +18,7 @@ public final class ServiceMetrics: Sendable {
     public static let eventsPublished = "swap_events_published_total"
     public static let eventsConsumed = "swap_events_consumed_total"
     public static let consumerLag = "swap_consumer_lag"
+    public static let outboxOldestUnsent = "swap_outbox_oldest_unsent_seconds"
 
     private static let shared = NIOLockedValueBox<PrometheusCollectorRegistry?>(nil)
 
@@ -53,6 +55,12 @@ public final class ServiceMetrics: Sendable {
 
     public func consumerLag(topic: String, group: String, lag: Int) {
         Gauge(label: Self.consumerLag, dimensions: [("service", service), ("topic", topic), ("group", group)]).record(lag)
+    }
+
+    /// How long the oldest event of this service's outbox has waited to reach
+    /// Kafka (0 when none waits): it grows while the broker is unreachable.
+    public func outboxOldestUnsent(seconds: Double) {
+        Gauge(label: Self.outboxOldestUnsent, dimensions: [("service", service)]).record(seconds)
     }
 
     /// The Prometheus text exposition of every metric in this process.

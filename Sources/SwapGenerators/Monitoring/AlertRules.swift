@@ -29,9 +29,10 @@ enum AlertRules {
             ("\(prefix)-availability", availability(topology)),
             ("\(prefix)-http", http(topology)),
         ]
-        if topology.services.contains(where: { !$0.consumes.isEmpty }) {
-            groups.append(("\(prefix)-kafka", [consumerLag(topology)]))
-        }
+        var kafka: [Rule] = []
+        if topology.services.contains(where: { !$0.produces.isEmpty }) { kafka.append(outboxBacklog) }
+        if topology.services.contains(where: { !$0.consumes.isEmpty }) { kafka.append(consumerLag(topology)) }
+        if !kafka.isEmpty { groups.append(("\(prefix)-kafka", kafka)) }
         if hasDiskMetrics(topology) {
             groups.append(("\(prefix)-host", [diskFree(topology)]))
         }
@@ -119,6 +120,15 @@ enum AlertRules {
             ),
         ]
     }
+
+    /// Events wait in a service's outbox: the broker is unreachable or the
+    /// relay is stuck. Requests still succeed, so nothing else shows it.
+    private static let outboxBacklog = Rule(
+        alert: "OutboxBacklog", expr: "max by (\(MetricNames.Label.service)) (\(MetricNames.outboxOldestUnsent)) > 300", duration: "5m",
+        severity: "critical",
+        summary: "{{ $labels.service }} cannot publish its events",
+        description: "The oldest event in the outbox of {{ $labels.service }} has waited {{ $value | humanizeDuration }} to reach Kafka (threshold 5 minutes)."
+    )
 
     private static func consumerLag(_ topology: Topology) -> Rule {
         let limit = topology.monitoring.alerts.consumerLag

@@ -15,6 +15,9 @@ public enum MetricNames {
     /// Gauge: messages behind the partition end, summed over the partitions
     /// assigned to this process; labels `topic`, `group`. Alerts sum it over replicas.
     public static let consumerLag = "swap_consumer_lag"
+    /// Gauge: seconds the oldest event of a service's transactional outbox
+    /// has waited to reach Kafka (0 when none waits); label `service`.
+    public static let outboxOldestUnsent = "swap_outbox_oldest_unsent_seconds"
 
     /// Label names used above.
     public enum Label {
