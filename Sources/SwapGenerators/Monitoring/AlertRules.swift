@@ -123,8 +123,11 @@ enum AlertRules {
 
     /// Events wait in a service's outbox: the broker is unreachable or the
     /// relay is stuck. Requests still succeed, so nothing else shows it.
+    static let outboxBacklogSeconds: Double = 300
+
     private static let outboxBacklog = Rule(
-        alert: "OutboxBacklog", expr: "max by (\(MetricNames.Label.service)) (\(MetricNames.outboxOldestUnsent)) > 300", duration: "5m",
+        alert: "OutboxBacklog",
+        expr: "max by (\(MetricNames.Label.service)) (\(MetricNames.outboxOldestUnsent)) > \(number(outboxBacklogSeconds))", duration: "5m",
         severity: "critical",
         summary: "{{ $labels.service }} cannot publish its events",
         description: "The oldest event in the outbox of {{ $labels.service }} has waited {{ $value | humanizeDuration }} to reach Kafka (threshold 5 minutes)."

@@ -75,6 +75,11 @@ enum GrafanaDashboard {
                 title: "Events published", unit: "ops",
                 queries: [("sum by (\(topic)) (rate(\(MetricNames.eventsPublished){\(job)}\(rate)))", "{{\(topic)}}")]
             ))
+            panels.append(Panel(
+                title: "Oldest unpublished event", unit: "s",
+                queries: [("max(\(MetricNames.outboxOldestUnsent){\(job)})", "age")],
+                threshold: AlertRules.outboxBacklogSeconds
+            ))
         }
         if !service.consumes.isEmpty {
             panels.append(Panel(
