@@ -102,7 +102,7 @@ public final class PostgresServer: LocalServer {
     public func psql(_ sql: String, database: String = "postgres") async throws -> String {
         try await Executable.run([
             self.binary("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-            "-h", self.host, "-p", String(self.port), "-U", self.user, "-d", database, "-c", sql,
+            "-h", self.socketDirectory.path, "-p", String(self.port), "-U", self.user, "-d", database, "-c", sql,
         ])
     }
 
@@ -170,7 +170,10 @@ public final class PostgresServer: LocalServer {
             stopSignal: SIGINT
         )
         self.slot.hold(process)
-        let isReady = [self.binary("pg_isready"), "-q", "-h", self.host, "-p", String(self.port), "-U", self.user, "-d", "postgres", "-t", "2"]
+        // Through this server's own socket: over TCP another server that took
+        // the port first would answer, and this one would seem ready while it
+        // fails to bind (then the start is retried on a new port).
+        let isReady = [self.binary("pg_isready"), "-q", "-h", self.socketDirectory.path, "-p", String(self.port), "-U", self.user, "-d", "postgres", "-t", "2"]
         do {
             try await waitUntilReady(process, timeout: self.options.startTimeout) {
                 (try? await Executable.run(isReady)) != nil
