@@ -17,6 +17,8 @@ public func buildApplication(configuration: GatewayConfiguration, logger: Logger
     let redis = RedisPool(configuration: configuration.redis, maxConnections: 10, logger: logger)
     let client = configuration.proxy.makeClient()
     let metrics = ServiceMetrics(service: configuration.common.serviceName)
+    metrics.track(postgres)
+    metrics.track(redis)
     let tokens = AccessToken(secret: configuration.common.jwtSecret)
     let auth = AuthMiddleware(tokens: tokens)
 

@@ -12,6 +12,8 @@ public func buildApplication(configuration: MapConfiguration, logger: Logger) as
     let metrics = ServiceMetrics(service: common.serviceName)
     let postgres = PostgresPool(configuration: configuration.database, maxConnections: configuration.databasePoolSize, logger: logger)
     let redis = RedisPool(configuration: configuration.redis, maxConnections: 10, logger: logger)
+    metrics.track(postgres)
+    metrics.track(redis)
     let repository = PostgresListingRepository(pool: postgres)
     let cache = MapCache(redis: redis, ttl: configuration.tileCacheTTL, service: common.serviceName, logger: logger)
 

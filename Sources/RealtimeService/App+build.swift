@@ -21,6 +21,7 @@ public func buildApplication(configuration: RealtimeConfiguration, logger: Logge
     let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrapServers: configuration.kafkaBrokers, clientID: "\(name)-admin"))
     // Connections open lazily: nothing to close if building fails after this.
     let redis = RedisPool(configuration: configuration.redis, maxConnections: configuration.redisPoolSize, logger: logger)
+    metrics.track(redis)
 
     let streams = RedisEventStreams(redis: redis, window: configuration.replayWindow)
     let presence = RedisPresence(redis: redis, ttl: configuration.presenceTTL)

@@ -274,6 +274,10 @@ struct FinancialAPITests {
             let metrics = String(decoding: try await client.send(.get, "/metrics").body, as: UTF8.self)
             #expect(metrics.contains("http_requests_total"))
             #expect(metrics.contains("route=\"/api/v1/wallet\""))
+            // The database pool's use, read at the scrape (DATABASE_POOL_SIZE is 12 in these tests).
+            #expect(metricValue(metrics, ServiceMetrics.poolConnections, ["service": "financial", "pool": "postgres", "state": "max"]) == 12)
+            #expect((metricValue(metrics, ServiceMetrics.poolConnections, ["service": "financial", "pool": "postgres", "state": "open"]) ?? 0) >= 1)
+            #expect(metricValue(metrics, ServiceMetrics.poolWaiting, ["service": "financial", "pool": "postgres"]) != nil)
             #expect(try await client.send(.get, "/api/v1/nothing-here", token: service.token(UUID())).status == 404)
         }
     }

@@ -24,6 +24,7 @@ public struct PostgresWithOutbox: Sendable {
         migrate: (PostgresPool) async throws -> Void
     ) async throws -> PostgresWithOutbox {
         let postgres = PostgresPool(configuration: database, maxConnections: poolSize, logger: logger)
+        metrics.track(postgres)
         do {
             try await migrate(postgres)
             let admin = try KafkaAdmin(configuration: KafkaAdminConfiguration(bootstrapServers: kafkaBrokers, clientID: "\(service)-admin"))

@@ -2,13 +2,16 @@ import Foundation
 import Metrics
 import NIOConcurrencyHelpers
 import Prometheus
+import SwapPostgres
+import SwapRedis
 
 /// The Prometheus registry behind swift-metrics, bootstrapped once per
 /// process, and the metric names the generated dashboards and alerts query
 /// (SwapGenerators' MetricNames): `http_requests_total`,
 /// `http_request_duration_seconds`, `swap_events_published_total`,
 /// `swap_events_consumed_total`, `swap_consumer_lag`,
-/// `swap_outbox_oldest_unsent_seconds`.
+/// `swap_outbox_oldest_unsent_seconds`, and each tracked connection pool's
+/// `swap_pool_connections` (by `state`: open, idle, max) and `swap_pool_waiting`.
 public final class ServiceMetrics: Sendable {
     public let service: String
     private let registry: PrometheusCollectorRegistry
@@ -19,8 +22,12 @@ public final class ServiceMetrics: Sendable {
     public static let eventsConsumed = "swap_events_consumed_total"
     public static let consumerLag = "swap_consumer_lag"
     public static let outboxOldestUnsent = "swap_outbox_oldest_unsent_seconds"
+    public static let poolConnections = "swap_pool_connections"
+    public static let poolWaiting = "swap_pool_waiting"
 
     private static let shared = NIOLockedValueBox<PrometheusCollectorRegistry?>(nil)
+    /// Gauges read when `/metrics` is scraped rather than kept up to date.
+    private let samplers = NIOLockedValueBox<[@Sendable () -> Void]>([])
 
     public init(service: String) {
         self.service = service
@@ -63,8 +70,33 @@ public final class ServiceMetrics: Sendable {
         Gauge(label: Self.outboxOldestUnsent, dimensions: [("service", service)]).record(seconds)
     }
 
+    /// Exports a connection pool's use at every scrape, labelled `pool`:
+    /// sessions open, idle and at most allowed, and callers waiting for one.
+    /// A pool that stays at its maximum with callers waiting is too small.
+    public func trackPool(_ name: String, maxConnections: Int, statistics: @escaping @Sendable () -> (open: Int, idle: Int, waiting: Int)) {
+        let service = self.service
+        samplers.withLockedValue { samplers in
+            samplers.append {
+                let now = statistics()
+                for (state, value) in [("open", now.open), ("idle", now.idle), ("max", maxConnections)] {
+                    Gauge(label: Self.poolConnections, dimensions: [("service", service), ("pool", name), ("state", state)]).record(value)
+                }
+                Gauge(label: Self.poolWaiting, dimensions: [("service", service), ("pool", name)]).record(now.waiting)
+            }
+        }
+    }
+
+    public func track(_ pool: PostgresPool, name: String = "postgres") {
+        trackPool(name, maxConnections: pool.maxConnections) { pool.statistics }
+    }
+
+    public func track(_ pool: RedisPool, name: String = "redis") {
+        trackPool(name, maxConnections: pool.maxConnections) { pool.statistics }
+    }
+
     /// The Prometheus text exposition of every metric in this process.
     public func exposition() -> String {
-        registry.emitToString()
+        for sample in samplers.withLockedValue({ $0 }) { sample() }
+        return registry.emitToString()
     }
 }

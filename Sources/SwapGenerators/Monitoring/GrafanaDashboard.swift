@@ -69,6 +69,16 @@ enum GrafanaDashboard {
                 queries: [("sum(up{\(job)})", "up")]
             ),
         ]
+        if service.uses.contains(where: { topology.datastore(named: $0.value) != nil }) {
+            panels.append(Panel(
+                title: "Connection pools", unit: "short",
+                queries: [
+                    ("sum by (pool) (\(MetricNames.poolConnections){\(job),state=\"open\"})", "{{pool}} open"),
+                    ("max by (pool) (\(MetricNames.poolConnections){\(job),state=\"max\"})", "{{pool}} max"),
+                    ("sum by (pool) (\(MetricNames.poolWaiting){\(job)})", "{{pool}} waiting"),
+                ]
+            ))
+        }
         let topic = MetricNames.Label.topic
         if !service.produces.isEmpty {
             panels.append(Panel(

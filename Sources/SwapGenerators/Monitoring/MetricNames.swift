@@ -18,6 +18,11 @@ public enum MetricNames {
     /// Gauge: seconds the oldest event of a service's transactional outbox
     /// has waited to reach Kafka (0 when none waits); label `service`.
     public static let outboxOldestUnsent = "swap_outbox_oldest_unsent_seconds"
+    /// Gauge of a connection pool's sessions; labels `service`, `pool`
+    /// (`postgres`, `redis`), `state` (`open`, `idle`, `max`).
+    public static let poolConnections = "swap_pool_connections"
+    /// Gauge of callers waiting for a pooled session; labels `service`, `pool`.
+    public static let poolWaiting = "swap_pool_waiting"
 
     /// Label names used above.
     public enum Label {
