@@ -289,6 +289,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LocalServersTests",
+            dependencies: ["LocalServers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwapHarnessTests",
             dependencies: ["SwapHarness", "LocalServers"],
             swiftSettings: swiftSettings

@@ -66,32 +66,40 @@ public final class KafkaBroker: LocalServer {
     public static func start(_ options: Options = Options(), logger: Logger = Logger(label: "swap.local.kafka")) async throws -> KafkaBroker {
         let executable = try options.executable ?? locateTansu()
         let directory = try StateDirectory.create(prefix: "kafka")
-        let broker: KafkaBroker
         do {
-            broker = KafkaBroker(port: try FreePort.next(), directory: directory, executable: executable, options: options)
+            let broker = try await onFreePort { port in
+                let broker = KafkaBroker(port: port, directory: directory, executable: executable, options: options)
+                try await broker.launch()
+                return broker
+            }
+            logger.debug("tansu ready", metadata: ["port": "\(broker.port)"])
+            return broker
         } catch {
             StateDirectory.remove(directory)
             throw error
         }
-        let listener = "tcp://\(broker.host):\(broker.port)"
+    }
+
+    private func launch() async throws {
+        let listener = "tcp://\(host):\(port)"
+        let process = try ChildProcess.launch(
+            name: "tansu", executable: executable,
+            arguments: [
+                "broker", "--cluster-id", options.clusterID, "--listener-url", listener,
+                "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/",
+            ],
+            workingDirectory: directory, logFile: directory.appendingPathComponent("tansu.log")
+        )
+        slot.hold(process)
+        let port = self.port
         do {
-            let process = try ChildProcess.launch(
-                name: "tansu", executable: executable,
-                arguments: [
-                    "broker", "--cluster-id", options.clusterID, "--listener-url", listener,
-                    "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/",
-                ],
-                workingDirectory: directory, logFile: directory.appendingPathComponent("tansu.log")
-            )
-            broker.slot.hold(process)
-            let port = broker.port
-            try await waitUntilReady(process, timeout: options.startTimeout) { await TCPProbe.accepts(port: port) }
+            try await waitUntilReady(process, timeout: options.startTimeout) {
+                ListenerOwner.isListening(port: port, pid: process.processIdentifier)
+            }
         } catch {
-            await broker.stop()
+            await slot.stop(gracePeriod: .seconds(5))
             throw error
         }
-        logger.debug("tansu ready", metadata: ["port": "\(broker.port)"])
-        return broker
     }
 
     /// Freezes the broker (SIGSTOP): clients see an unresponsive broker.

@@ -56,24 +56,21 @@ public final class PostgresServer: LocalServer {
                 }
                 runAs = postgres
             }
-            // A free port can be taken by another process between picking it
-            // and PostgreSQL binding it (tests start many servers at once):
-            // then start again on a new port, with the same cluster.
-            var attempt = 1
-            while true {
-                let server = PostgresServer(port: try FreePort.next(), directory: directory, options: options, runAs: runAs, logger: logger)
-                if attempt == 1 { try await server.initialize() }
-                do {
-                    try await server.launch()
-                } catch where attempt < 3 && String(describing: error).contains("Address already in use") {
-                    attempt += 1
-                    continue
+            // A port taken before PostgreSQL binds it: again on a new port, with the same cluster.
+            var initialized = false
+            let server = try await onFreePort { port in
+                let server = PostgresServer(port: port, directory: directory, options: options, runAs: runAs, logger: logger)
+                if !initialized {
+                    try await server.initialize()
+                    initialized = true
                 }
-                if let database = options.database {
-                    try await server.createDatabase(database, extensions: options.extensions)
-                }
+                try await server.launch()
                 return server
             }
+            if let database = options.database {
+                try await server.createDatabase(database, extensions: options.extensions)
+            }
+            return server
         } catch {
             StateDirectory.remove(directory)
             throw error

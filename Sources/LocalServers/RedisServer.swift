@@ -43,9 +43,11 @@ public final class RedisServer: LocalServer {
         }
         let directory = try StateDirectory.create(prefix: "redis")
         do {
-            let server = RedisServer(port: try FreePort.next(), directory: directory, executable: executable, options: options, logger: logger)
-            try await server.launch()
-            return server
+            return try await onFreePort { port in
+                let server = RedisServer(port: port, directory: directory, executable: executable, options: options, logger: logger)
+                try await server.launch()
+                return server
+            }
         } catch {
             StateDirectory.remove(directory)
             throw error
@@ -88,8 +90,9 @@ public final class RedisServer: LocalServer {
         let port = self.port
         do {
             try await waitUntilReady(process, timeout: self.options.startTimeout) {
-                // -LOADING while the AOF replays; only +PONG means ready.
-                await TCPProbe.exchange(port: port, send: Array("PING\r\n".utf8), expectPrefix: Array("+PONG".utf8))
+                // -LOADING while the AOF replays; only +PONG means ready (and only from this process).
+                guard ListenerOwner.isListening(port: port, pid: process.processIdentifier) else { return false }
+                return await TCPProbe.exchange(port: port, send: Array("PING\r\n".utf8), expectPrefix: Array("+PONG".utf8))
             }
         } catch {
             await process.terminate(gracePeriod: .seconds(5))
