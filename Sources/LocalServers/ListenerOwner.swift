@@ -27,7 +27,11 @@ enum ListenerOwner {
         let suffix = ":" + String(format: "%04X", port)
         var inodes = Set<String>()
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            // Read to the end: String(contentsOfFile:) stops after the first
+            // page of a /proc file, and a busy machine has thousands of sockets.
+            guard let handle = FileHandle(forReadingAtPath: table), let data = try? handle.readToEnd() else { continue }
+            try? handle.close()
+            let text = String(decoding: data, as: UTF8.self)
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard fields.count > 9, fields[1].hasSuffix(suffix), fields[3] == "0A" else { continue }

@@ -27,8 +27,11 @@ struct ListenerOwnerTests {
         return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 
-    @Test("the listener on a port is told apart by the process that holds it")
+    @Test("the listener on a port is told apart by the process that holds it, among hundreds of sockets")
     func ownerIsTheProcessHoldingTheListener() throws {
+        // More sockets than fit in the first page of /proc/net/tcp, opened before the one looked for.
+        let crowd = try (0..<300).map { _ in try listen().socket }
+        defer { crowd.forEach { close($0) } }
         let (descriptor, port) = try listen()
         #expect(ListenerOwner.isListening(port: port, pid: getpid()))
         // Another process (this one's parent) answers on the port for nobody.
