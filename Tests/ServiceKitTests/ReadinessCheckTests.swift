@@ -45,4 +45,19 @@ struct ReadinessCheckTests {
         await redis.close()
         await admin.shutdown()
     }
+
+    @Test("a probe that ignores cancellation (blocked in a C call) does not hold the reply past the deadline")
+    func deadlineHoldsForABlockedProbe() async {
+        let blocked = ReadinessCheck("blocked") {
+            // Like a libpq connect to a host that drops packets: cancellation does not reach it.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { continuation.resume(returning: true) }
+            }
+        }
+        let quick = ReadinessCheck("quick") { true }
+        let started = ContinuousClock.now
+        let results = await HealthRoutes.probe([blocked, quick], timeout: .milliseconds(300))
+        #expect(results == ["blocked": false, "quick": true])
+        #expect(ContinuousClock.now - started < .seconds(3), "the reply waited for the blocked probe")
+    }
 }

@@ -50,24 +50,29 @@ public enum HealthRoutes {
     public static func probe(_ checks: [ReadinessCheck], timeout: Duration) async -> [String: Bool] {
         await withTaskGroup(of: (String, Bool).self) { group in
             for check in checks {
-                group.addTask {
-                    let outcome = await withTaskGroup(of: Bool?.self) { race in
-                        race.addTask { await check.probe() }
-                        race.addTask {
-                            try? await Task.sleep(for: timeout)
-                            return nil
-                        }
-                        let first = await race.next() ?? nil
-                        race.cancelAll()
-                        return first ?? false
-                    }
-                    return (check.name, outcome)
-                }
+                group.addTask { (check.name, await outcome(of: check, within: timeout)) }
             }
             var results: [String: Bool] = [:]
             for await (name, ok) in group { results[name] = ok }
             return results
         }
+    }
+
+    /// The probe's answer, or false at the deadline. The probe runs apart
+    /// (unstructured): one blocked in a C call that ignores cancellation (a
+    /// libpq connect to a host that drops packets) would otherwise hold the
+    /// reply until it returned, as a task group waits for all its children.
+    private static func outcome(of check: ReadinessCheck, within timeout: Duration) async -> Bool {
+        let answer = OneShot<Bool>()
+        let probing = Task { answer.complete(await check.probe()) }
+        let deadline = Task {
+            try? await Task.sleep(for: timeout)
+            answer.complete(false)
+        }
+        let result = await answer.wait() ?? false
+        deadline.cancel()
+        probing.cancel()
+        return result
     }
 
     /// A JSON object with sorted keys, for health replies.
