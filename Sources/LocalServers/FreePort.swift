@@ -135,3 +135,26 @@ private func loopback(port: Int) -> sockaddr_in {
     address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
     return address
 }
+
+/// What the servers print when their port is taken: PostgreSQL's and
+/// Redis's "Address already in use", Tansu's "Address in use".
+private func isAddressInUse(_ error: any Error) -> Bool {
+    let text = String(describing: error)
+    return text.contains("Address already in use") || text.contains("Address in use")
+}
+
+/// Starts a server on a free port, again on a new one (up to `attempts`
+/// times) when the port was taken between picking and binding it, which
+/// tests starting many servers at once make happen.
+func onFreePort<Server>(
+    attempts: Int = 3, ports next: () throws -> Int = { try FreePort.next() }, _ start: (Int) async throws -> Server
+) async throws -> Server {
+    var attempt = 1
+    while true {
+        do {
+            return try await start(try next())
+        } catch where attempt < attempts && isAddressInUse(error) {
+            attempt += 1
+        }
+    }
+}

@@ -130,7 +130,7 @@ enum AlertRules {
         expr: "max by (\(MetricNames.Label.service)) (\(MetricNames.outboxOldestUnsent)) > \(number(outboxBacklogSeconds))", duration: "5m",
         severity: "critical",
         summary: "{{ $labels.service }} cannot publish its events",
-        description: "The oldest event in the outbox of {{ $labels.service }} has waited {{ $value | humanizeDuration }} to reach Kafka (threshold 5 minutes)."
+        description: "The oldest event in the outbox of {{ $labels.service }} has waited {{ $value | humanizeDuration }} to reach Kafka (threshold \(Int(outboxBacklogSeconds) / 60) minutes)."
     )
 
     private static func consumerLag(_ topology: Topology) -> Rule {
